@@ -1,0 +1,32 @@
+// Settings every vitest project in the repo shares. Each package's vitest.config.ts
+// calls kineProject(); tools/test/vitest.config.mjs gathers them all for `pnpm test`.
+
+/** Environment for every test: all AWS traffic goes to loopback emulators, and the SDK
+ * must never look for credentials at the instance metadata address. */
+export const testEnv = {
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_ACCESS_KEY_ID: 'kine-test',
+  AWS_SECRET_ACCESS_KEY: 'kine-test',
+  AWS_REGION: 'us-east-1',
+  AWS_DEFAULT_REGION: 'us-east-1',
+}
+
+/**
+ * @param {string} name project name shown by vitest
+ * @param {{ serial?: boolean }} [opts] serial: only `*.serial.test.ts` files, run one at a time
+ *   (liveness bounds that would flake if the machine were busy with other files)
+ */
+export function kineProject(name, opts = {}) {
+  const serial = opts.serial === true
+  return {
+    test: {
+      name: serial ? `${name}-serial` : name,
+      include: serial ? ['test/**/*.serial.test.ts'] : ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      exclude: serial ? [] : ['test/**/*.serial.test.ts', '**/node_modules/**', '**/dist/**'],
+      env: testEnv,
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+      ...(serial ? { fileParallelism: false, sequence: { groupOrder: 1 } } : {}),
+    },
+  }
+}
