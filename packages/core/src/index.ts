@@ -24,3 +24,4 @@ export {
   type MetricDimensionName,
   type MetricDefinition,
 } from './metrics.js'
+export type { KineRecord } from './record.js'
