@@ -25,3 +25,15 @@ export {
   type MetricDefinition,
 } from './metrics.js'
 export type { KineRecord } from './record.js'
+export { backoffDelay, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS, type BackoffOptions } from './backoff.js'
+export {
+  awsErrorName,
+  isThrottleError,
+  isRetryableAwsError,
+  isAccessDeniedError,
+  isResourceNotFoundError,
+  toKineError,
+} from './aws-errors.js'
+export { listShards, DEFAULT_LIST_SHARDS_PAGE_SIZE, type ListShardsOptions } from './list-shards.js'
+export { sendOptions } from './send-options.js'
+export { consoleLogger, type ConsoleLoggerOptions, type LogLevel } from './console-logger.js'
