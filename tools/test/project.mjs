@@ -5,8 +5,8 @@
  * must never look for credentials at the instance metadata address. */
 export const testEnv = {
   AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_ACCESS_KEY_ID: 'kine-test',
-  AWS_SECRET_ACCESS_KEY: 'kine-test',
+  AWS_ACCESS_KEY_ID: 'kinetest',
+  AWS_SECRET_ACCESS_KEY: 'kinetest',
   AWS_REGION: 'us-east-1',
   AWS_DEFAULT_REGION: 'us-east-1',
 }

@@ -25,7 +25,7 @@ export function consoleLogger(name: string, options: ConsoleLoggerOptions = {}, 
       const all = { ...bindings, ...fields }
       const extra = Object.keys(all).length > 0 ? ` ${JSON.stringify(all, errorReplacer)}` : ''
       write(`${new Date().toISOString()} ${level.toUpperCase()} ${name}: ${text}${extra}\n`)
-    }) as LogFn
+    })
   return {
     trace: method('trace'),
     debug: method('debug'),

@@ -37,3 +37,96 @@ export {
 export { listShards, DEFAULT_LIST_SHARDS_PAGE_SIZE, type ListShardsOptions } from './list-shards.js'
 export { sendOptions } from './send-options.js'
 export { consoleLogger, type ConsoleLoggerOptions, type LogLevel } from './console-logger.js'
+export { scanLeases, type LeaseScan, type ScanLeasesOptions } from './scan-leases.js'
+export {
+  MAX_HASH_KEY,
+  parseHashKey,
+  parseHashKeyRange,
+  partitionKeyHashKey,
+  hashKeyInRange,
+  type HashKeyRange,
+  type ParsedHashKeyRange,
+} from './hash-key.js'
+export {
+  deaggregate,
+  deaggregateInto,
+  isAggregated,
+  type KinesisRecordLike,
+} from './kpl-deaggregate.js'
+export {
+  CHECKPOINT_SENTINELS,
+  LEASE_ATTRIBUTES,
+  InvalidLeaseItemError,
+  isSentinel,
+  isSequenceNumber,
+  isLeaseFinished,
+  checkpointPosition,
+  leaseFromItem,
+  leaseToItem,
+  type Lease,
+  type LeaseItem,
+  type Checkpoint,
+  type CheckpointSentinel,
+} from './lease-item.js'
+export {
+  createLeaseTableInput,
+  ensureLeaseTable,
+  DEFAULT_ENSURE_TABLE_TIMEOUT_MS,
+  type EnsureLeaseTableOptions,
+  type EnsureLeaseTableResult,
+} from './lease-table.js'
+export {
+  createLeaseInput,
+  renewLeaseInput,
+  takeLeaseInput,
+  beginHandoffInput,
+  handoffCheckpointInput,
+  clearCheckpointOwnerInput,
+  checkpointLeaseInput,
+  releaseLeaseInput,
+  linkChildrenInput,
+  linkParentsInput,
+  endUnheldLeaseInput,
+  deleteFinishedLeaseInput,
+  isConditionalCheckFailed,
+  conditionFailedItem,
+  type HolderWriteParams,
+  type TakeLeaseParams,
+  type BeginHandoffParams,
+  type HandoffCheckpointParams,
+  type CheckpointLeaseParams,
+  type LinkChildrenParams,
+  type LinkParentsParams,
+  type LeaseKeyParams,
+} from './lease-writes.js'
+export {
+  OptionsValidator,
+  type CheckOptions,
+  type NumberCheckOptions,
+  type StringArrayCheckOptions,
+} from './validate.js'
+export {
+  ShardReader,
+  readShard,
+  type ShardBatch,
+} from './reader/shard-reader.js'
+export {
+  DEFAULT_GET_RECORDS_LIMIT,
+  DEFAULT_IDLE_WAIT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_RETRY_BASE_DELAY_MS,
+  DEFAULT_RETRY_MAX_DELAY_MS,
+  DEFAULT_MAX_RETRIES,
+  type ShardReaderOptions,
+} from './reader/shard-reader-options.js'
+export { type ShardPosition } from './reader/iterator-position.js'
+export { type ChildShard } from './reader/child-shards.js'
+export {
+  ShardThrottle,
+  DEFAULT_GET_RECORDS_PER_SECOND,
+  DEFAULT_GET_SHARD_ITERATOR_PER_SECOND,
+  DEFAULT_READ_BYTES_PER_SECOND,
+  type ReaderLimits,
+  type ResolvedReaderLimits,
+  type ThrottledOperation,
+} from './reader/throttle.js'

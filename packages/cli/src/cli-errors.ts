@@ -1,0 +1,141 @@
+// Turns whatever a command threw into one message a person can act on, and an exit code.
+// oclif's own errors (flag parsing, `this.exit`) already read well and pass through untouched.
+
+import { awsErrorName, isKineError, type KineError } from '@kine/core'
+import type { AwsSettings } from './aws-clients.js'
+
+/** Exit code for an error of use: a bad flag, a missing flag, flags that do not go together. */
+export const EXIT_USAGE = 2
+/** Exit code for everything that went wrong talking to AWS or reading the data. */
+export const EXIT_FAILURE = 1
+
+/** What a person reads, and the process's exit code. */
+export interface CliFailure {
+  /** A stable name for scripts (`--json` prints it): a kine error code, or NO_CREDENTIALS, UNREACHABLE, ... */
+  readonly code: string
+  readonly message: string
+  readonly exit: number
+}
+
+/** Where the command was talking to, for the hints in messages. */
+export interface FailureContext {
+  readonly region?: string
+  readonly settings?: AwsSettings
+}
+
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'TimeoutError',
+])
+
+/** Every error in the `cause` chain, outermost first. */
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = []
+  let current: unknown = error
+  while (current !== undefined && current !== null && chain.length < 10) {
+    chain.push(current)
+    current = (current as { cause?: unknown }).cause
+  }
+  return chain
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+function where(context: FailureContext, endpoint: string | undefined): string {
+  const parts: string[] = []
+  if (context.region !== undefined) parts.push(`region ${context.region}`)
+  if (endpoint !== undefined) parts.push(`endpoint ${endpoint}`)
+  if (context.settings?.profile !== undefined) parts.push(`profile ${context.settings.profile}`)
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`
+}
+
+/**
+ * The message and exit code for an error a command threw; `undefined` for oclif's own errors
+ * (parsing, exit), which are rethrown as they are.
+ */
+export function describeFailure(error: unknown, context: FailureContext = {}): CliFailure | undefined {
+  if (isOclifError(error)) return undefined
+  const chain = causes(error)
+  const settings = context.settings ?? {}
+
+  const credentials = chain.find((e) => awsErrorName(e) === 'CredentialsProviderError')
+  if (credentials !== undefined) {
+    const profile = settings.profile ?? process.env.AWS_PROFILE
+    return {
+      code: 'NO_CREDENTIALS',
+      exit: EXIT_FAILURE,
+      message:
+        (profile === undefined
+          ? 'no AWS credentials found'
+          : `no AWS credentials found for profile "${profile}"`) +
+        ` (${messageOf(credentials)}).\n` +
+        'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --profile <name>, or run `aws configure` / `aws sso login`.',
+    }
+  }
+
+  const kine = chain.find((e): e is KineError => isKineError(e))
+  if (kine !== undefined) {
+    switch (kine.code) {
+      case 'INVALID_CONFIG':
+        return { code: kine.code, exit: EXIT_USAGE, message: kine.message }
+      case 'STREAM_NOT_FOUND':
+      case 'SHARD_NOT_FOUND':
+        return {
+          code: kine.code,
+          exit: EXIT_FAILURE,
+          message: `${kine.message}${where(context, settings.kinesisEndpoint)}.\nCheck the name, --region and --profile.`,
+        }
+      case 'TABLE_NOT_FOUND':
+        return {
+          code: kine.code,
+          exit: EXIT_FAILURE,
+          message: `${kine.message}${where(context, settings.dynamodbEndpoint)}.\nCheck the name, --region and --profile.`,
+        }
+      case 'ACCESS_DENIED':
+        return {
+          code: kine.code,
+          exit: EXIT_FAILURE,
+          message: `${kine.message}${where(context, undefined)}.\nThe credentials in use may not do this: check the IAM policy, or use another --profile.`,
+        }
+      default:
+        break
+    }
+  }
+
+  const network = chain.find((e) => NETWORK.has(awsErrorName(e)))
+  if (network !== undefined) {
+    const endpoints = [settings.kinesisEndpoint, settings.dynamodbEndpoint, settings.cloudwatchEndpoint]
+      .filter((e) => e !== undefined)
+      .join(', ')
+    return {
+      code: 'UNREACHABLE',
+      exit: EXIT_FAILURE,
+      message: `could not reach AWS${endpoints === '' ? where(context, undefined) : ` at ${endpoints}`}: ${awsErrorName(network)} ${messageOf(network)}`,
+    }
+  }
+
+  if (kine !== undefined) return { code: kine.code, exit: EXIT_FAILURE, message: kine.message }
+  const name = awsErrorName(error)
+  return {
+    code: 'ERROR',
+    exit: EXIT_FAILURE,
+    message: name !== '' && !messageOf(error).startsWith(name) ? `${name}: ${messageOf(error)}` : messageOf(error),
+  }
+}
+
+/** oclif's errors carry an `oclif` field (exit code) or are its ExitError. */
+function isOclifError(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    ('oclif' in error || (error as { code?: unknown }).code === 'EEXIT')
+  )
+}

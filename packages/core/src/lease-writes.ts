@@ -1,0 +1,526 @@
+// Every write to the lease table, one builder per rule of the lease algorithm (DESIGN.md), so the
+// worker, Sync and the CLI send exactly the same fenced conditions. Each builder returns a complete
+// command input and sends nothing: the caller owns the client, the retries and the meaning of a
+// ConditionalCheckFailedException. Conditions are ConditionExpression only: dynalite evaluates the
+// legacy `Expected` + `ConditionalOperator: OR` wrongly, and DynamoDB itself prefers expressions.
+
+import type {
+  AttributeValue,
+  DeleteItemCommandInput,
+  PutItemCommandInput,
+  UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb'
+import {
+  LEASE_ATTRIBUTES,
+  isSentinel,
+  isSequenceNumber,
+  leaseToItem,
+  type Checkpoint,
+  type Lease,
+  type LeaseItem,
+} from './lease-item.js'
+import { OptionsValidator } from './validate.js'
+
+const A = LEASE_ATTRIBUTES
+const PENDING = [
+  A.pendingCheckpoint,
+  A.pendingCheckpointSubSequenceNumber,
+  A.pendingCheckpointState,
+]
+
+/** A lease write by its holder, fenced on the counter the holder last wrote or read. */
+export interface HolderWriteParams {
+  /** The shard id. */
+  readonly leaseKey: string
+  /** This worker's id; the write applies only while it is `leaseOwner`. */
+  readonly owner: string
+  /** The `leaseCounter` this worker holds the lease at; the write applies only if it is unchanged. */
+  readonly counter: number
+}
+
+/** Parameters of {@link takeLeaseInput}. */
+export interface TakeLeaseParams {
+  /** The shard id. */
+  readonly leaseKey: string
+  /** This worker's id, the new `leaseOwner`. */
+  readonly owner: string
+  /** The `leaseCounter` seen when the lease was judged available (rule 3). */
+  readonly seenCounter: number
+  /**
+   * The `leaseOwner` seen with that counter.
+   * @defaultValue undefined: the lease was seen free, and must still be
+   */
+  readonly seenOwner?: string
+}
+
+/** Parameters of {@link beginHandoffInput}. */
+export interface BeginHandoffParams {
+  /** The shard id. */
+  readonly leaseKey: string
+  /** This worker (B), taking the lease over. */
+  readonly newOwner: string
+  /** The current holder (A), who may still write one checkpoint. */
+  readonly previousOwner: string
+  /** The `leaseCounter` seen with `previousOwner` holding the lease. */
+  readonly seenCounter: number
+}
+
+/** Parameters of {@link handoffCheckpointInput}. */
+export interface HandoffCheckpointParams {
+  /** The shard id. */
+  readonly leaseKey: string
+  /** This worker (A), named as `checkpointOwner` by the handoff. */
+  readonly previousOwner: string
+  /** The worker (B) the lease was handed to. */
+  readonly newOwner: string
+  /** The checkpoint: the last sequence number A's handler completed. */
+  readonly checkpoint: Checkpoint
+  /**
+   * Position inside the KPL aggregate at `checkpoint`.
+   * @defaultValue 0
+   */
+  readonly subSequenceNumber?: number
+}
+
+/** Parameters of {@link checkpointLeaseInput}. */
+export interface CheckpointLeaseParams extends HolderWriteParams {
+  /** The new checkpoint: a sequence number, or `SHARD_END` at the shard's end (rule 8). */
+  readonly checkpoint: Checkpoint
+  /**
+   * Position inside the KPL aggregate at `checkpoint`.
+   * @defaultValue 0
+   */
+  readonly subSequenceNumber?: number
+}
+
+/** Parameters of {@link linkChildrenInput}. */
+export interface LinkChildrenParams {
+  /** The parent shard id. */
+  readonly leaseKey: string
+  /** Child shard ids to add to `childShardIds` (at least one). */
+  readonly childShardIds: readonly string[]
+}
+
+/** Parameters of {@link linkParentsInput}. */
+export interface LinkParentsParams {
+  /** The child shard id. */
+  readonly leaseKey: string
+  /** Parent shard ids to add to `parentShardId` (at least one). */
+  readonly parentShardIds: readonly string[]
+}
+
+/** Names a lease only (Sync's writes, which no holder fences). */
+export interface LeaseKeyParams {
+  /** The shard id. */
+  readonly leaseKey: string
+}
+
+/**
+ * Rules 8, 10, 11: creates a lease item (Sync for new shards, a worker for children at a shard's
+ * end), only if no item has that `leaseKey`. A second create for the same shard fails with
+ * `ConditionalCheckFailedException` and leaves the first item as it was; that failure means
+ * "someone else created it" and is not an error for either caller.
+ */
+export function createLeaseInput(tableName: string, lease: Lease): PutItemCommandInput {
+  checkParams('createLeaseInput', { tableName, leaseKey: lease.leaseKey })
+  return {
+    TableName: tableName,
+    Item: leaseToItem(lease),
+    ConditionExpression: 'attribute_not_exists(#leaseKey)',
+    ExpressionAttributeNames: { '#leaseKey': A.leaseKey },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  }
+}
+
+/**
+ * Rule 1: renews a held lease, `leaseCounter + 1`, only while `leaseOwner = owner` and
+ * `leaseCounter = counter`. On success the holder's counter is `counter + 1`; `ALL_NEW` also shows
+ * whether a handoff's `checkpointOwner` is still there (rule 4). On `ConditionalCheckFailedException`
+ * re-read the item: ours at `counter + 1` means an earlier attempt applied; another owner with us
+ * as `checkpointOwner` means a handoff began; anything else means the lease is lost.
+ */
+export function renewLeaseInput(
+  tableName: string,
+  params: HolderWriteParams,
+): UpdateItemCommandInput {
+  checkParams('renewLeaseInput', { tableName, ...params }, holderFields)
+  const e = new Expression()
+  return e.update(tableName, params.leaseKey, {
+    update: `SET ${bump(e)}`,
+    condition: holderCondition(e, params),
+  })
+}
+
+/**
+ * Rule 3: takes an available lease, only if `leaseCounter` is still the one seen and the owner is
+ * still the one seen (or the lease is still free). Sets `leaseOwner = owner`, bumps the counter,
+ * removes any `checkpointOwner` (a handoff that never finished), and counts an owner switch when
+ * the lease changes hands (not when it was free, nor when this worker takes back its own lease),
+ * as the KCL does. `ALL_NEW` returns the item to start from: its checkpoint may be newer than the
+ * one scanned, since a handoff checkpoint does not move the counter.
+ */
+export function takeLeaseInput(tableName: string, params: TakeLeaseParams): UpdateItemCommandInput {
+  checkParams('takeLeaseInput', { tableName, ...params }, (v) =>
+    v
+      .nonEmptyString('owner')
+      .nonNegativeInteger('seenCounter')
+      .nonEmptyString('seenOwner', { optional: true }),
+  )
+  const e = new Expression()
+  const switched = params.seenOwner !== undefined && params.seenOwner !== params.owner
+  const ownerCondition =
+    params.seenOwner === undefined
+      ? `attribute_not_exists(${e.name(A.leaseOwner)})`
+      : `${e.name(A.leaseOwner)} = ${e.value('seenOwner', { S: params.seenOwner })}`
+  return e.update(tableName, params.leaseKey, {
+    update:
+      `SET ${e.name(A.leaseOwner)} = ${e.value('owner', { S: params.owner })}, ${bump(e)}` +
+      (switched ? ` ADD ${e.name(A.ownerSwitchesSinceCheckpoint)} ${one(e)}` : '') +
+      ` REMOVE ${e.name(A.checkpointOwner)}`,
+    condition:
+      `${e.name(A.leaseCounter)} = ${e.value('seenCounter', { N: String(params.seenCounter) })}` +
+      ` AND ${ownerCondition}`,
+  })
+}
+
+/**
+ * Rule 4, first step: the new owner B takes a lease from A cooperatively. Writes
+ * `leaseOwner = B`, `checkpointOwner = A`, `leaseCounter + 1` and counts an owner switch, only if
+ * A still holds it at the counter seen and no handoff is under way. B then renews it as its own
+ * (rule 1) but reads the shard only once `checkpointOwner` is gone, or after the handoff timeout
+ * ({@link clearCheckpointOwnerInput}).
+ */
+export function beginHandoffInput(
+  tableName: string,
+  params: BeginHandoffParams,
+): UpdateItemCommandInput {
+  checkParams('beginHandoffInput', { tableName, ...params }, (v) =>
+    v
+      .nonEmptyString('newOwner')
+      .nonEmptyString('previousOwner')
+      .nonNegativeInteger('seenCounter')
+      .check(params.newOwner !== params.previousOwner, 'newOwner: must differ from previousOwner'),
+  )
+  const e = new Expression()
+  return e.update(tableName, params.leaseKey, {
+    update:
+      `SET ${e.name(A.leaseOwner)} = ${e.value('newOwner', { S: params.newOwner })}, ` +
+      `${e.name(A.checkpointOwner)} = ${e.value('previousOwner', { S: params.previousOwner })}, ` +
+      `${bump(e)} ADD ${e.name(A.ownerSwitchesSinceCheckpoint)} ${one(e)}`,
+    condition:
+      `${e.name(A.leaseOwner)} = ${e.value('previousOwner', { S: params.previousOwner })}` +
+      ` AND ${e.name(A.leaseCounter)} = ${e.value('seenCounter', { N: String(params.seenCounter) })}` +
+      ` AND attribute_not_exists(${e.name(A.checkpointOwner)})`,
+  })
+}
+
+/**
+ * Rule 4, second step: the previous owner A writes its last checkpoint and removes
+ * `checkpointOwner` in one write, only if `checkpointOwner = A AND leaseOwner = B`. It leaves
+ * `leaseCounter` alone so B's renewals never fail because of A, and fails once B has removed
+ * `checkpointOwner` itself (a late write from A). Like every checkpoint it resets
+ * `ownerSwitchesSinceCheckpoint` and drops any KCL pending (two-phase) checkpoint it supersedes.
+ */
+export function handoffCheckpointInput(
+  tableName: string,
+  params: HandoffCheckpointParams,
+): UpdateItemCommandInput {
+  checkParams('handoffCheckpointInput', { tableName, ...params }, (v) =>
+    checkpointFields(v).nonEmptyString('previousOwner').nonEmptyString('newOwner'),
+  )
+  const e = new Expression()
+  return e.update(
+    tableName,
+    params.leaseKey,
+    {
+      update:
+        `SET ${checkpointSet(e, params.checkpoint, params.subSequenceNumber)}` +
+        ` REMOVE ${[A.checkpointOwner, ...PENDING].map((n) => e.name(n)).join(', ')}`,
+      condition:
+        `${e.name(A.checkpointOwner)} = ${e.value('previousOwner', { S: params.previousOwner })}` +
+        ` AND ${e.name(A.leaseOwner)} = ${e.value('newOwner', { S: params.newOwner })}`,
+    },
+    'NONE',
+  )
+}
+
+/**
+ * Rule 4, last step when A is late: the new owner B removes `checkpointOwner` itself once the
+ * handoff timeout has passed, conditional on holding the lease at its own counter, which it bumps
+ * (the write doubles as a renewal). Any handoff checkpoint from A fails after this. `ALL_NEW`
+ * carries the checkpoint to start reading from.
+ */
+export function clearCheckpointOwnerInput(
+  tableName: string,
+  params: HolderWriteParams,
+): UpdateItemCommandInput {
+  checkParams('clearCheckpointOwnerInput', { tableName, ...params }, holderFields)
+  const e = new Expression()
+  return e.update(tableName, params.leaseKey, {
+    update: `SET ${bump(e)} REMOVE ${e.name(A.checkpointOwner)}`,
+    condition: holderCondition(e, params),
+  })
+}
+
+/**
+ * Rule 6 (and rule 8 with `SHARD_END`): the holder checkpoints, only while
+ * `leaseOwner = owner AND leaseCounter = counter`. Sets `checkpoint` and
+ * `checkpointSubSequenceNumber`, resets `ownerSwitchesSinceCheckpoint` to 0, removes any KCL pending
+ * (two-phase) checkpoint it supersedes, and bumps the counter: a checkpoint is also a renewal.
+ * That it never moves backwards is the caller's duty (DynamoDB cannot compare sequence numbers).
+ */
+export function checkpointLeaseInput(
+  tableName: string,
+  params: CheckpointLeaseParams,
+): UpdateItemCommandInput {
+  checkParams('checkpointLeaseInput', { tableName, ...params }, (v) =>
+    checkpointFields(holderFields(v)),
+  )
+  const e = new Expression()
+  return e.update(tableName, params.leaseKey, {
+    update:
+      `SET ${checkpointSet(e, params.checkpoint, params.subSequenceNumber)}, ${bump(e)}` +
+      ` REMOVE ${PENDING.map((n) => e.name(n)).join(', ')}`,
+    condition: holderCondition(e, params),
+  })
+}
+
+/**
+ * Rule 5 (and rule 8 after `SHARD_END`): the holder gives the lease up, only while
+ * `leaseOwner = owner AND leaseCounter = counter`. Removes `leaseOwner` and `checkpointOwner` and
+ * bumps the counter, so another worker takes it at its next scan instead of after expiry.
+ */
+export function releaseLeaseInput(
+  tableName: string,
+  params: HolderWriteParams,
+): UpdateItemCommandInput {
+  checkParams('releaseLeaseInput', { tableName, ...params }, holderFields)
+  const e = new Expression()
+  return e.update(
+    tableName,
+    params.leaseKey,
+    {
+      update: `SET ${bump(e)} REMOVE ${e.name(A.leaseOwner)}, ${e.name(A.checkpointOwner)}`,
+      condition: holderCondition(e, params),
+    },
+    'NONE',
+  )
+}
+
+/**
+ * Rule 8 / "Who writes what": records a shard's children on its lease by adding them to the
+ * `childShardIds` set, only if the lease exists. It touches nothing a holder owns (not even the
+ * counter), so it can never make a holder's renewal or checkpoint fail; adding is idempotent.
+ */
+export function linkChildrenInput(
+  tableName: string,
+  params: LinkChildrenParams,
+): UpdateItemCommandInput {
+  checkParams('linkChildrenInput', { tableName, ...params }, (v) =>
+    v.stringArray('childShardIds', { minLength: 1 }),
+  )
+  return addToSet(tableName, params.leaseKey, A.childShardIds, params.childShardIds)
+}
+
+/**
+ * "Who writes what": records a shard's parents on its lease by adding them to the `parentShardId`
+ * set, only if the lease exists; like {@link linkChildrenInput} it touches nothing a holder owns.
+ */
+export function linkParentsInput(
+  tableName: string,
+  params: LinkParentsParams,
+): UpdateItemCommandInput {
+  checkParams('linkParentsInput', { tableName, ...params }, (v) =>
+    v.stringArray('parentShardIds', { minLength: 1 }),
+  )
+  return addToSet(tableName, params.leaseKey, A.parentShardIds, params.parentShardIds)
+}
+
+/**
+ * Rule 8, Sync's one write to a checkpoint: ends the lease of a shard that has aged out of the
+ * stream, only if nobody holds it and it is not already at `SHARD_END`. Sets `checkpoint =
+ * SHARD_END` (sub-sequence 0) and bumps the counter: no holder exists to be disturbed, and a worker
+ * that saw the lease free a moment ago then fails its take instead of taking a finished lease.
+ */
+export function endUnheldLeaseInput(
+  tableName: string,
+  params: LeaseKeyParams,
+): UpdateItemCommandInput {
+  checkParams('endUnheldLeaseInput', { tableName, ...params })
+  const e = new Expression()
+  return e.update(
+    tableName,
+    params.leaseKey,
+    {
+      update:
+        `SET ${e.name(A.checkpoint)} = ${e.value('shardEnd', { S: 'SHARD_END' })}, ` +
+        `${e.name(A.checkpointSubSequenceNumber)} = ${e.value('zero', { N: '0' })}, ${bump(e)}`,
+      // attribute_exists: an UpdateItem would otherwise create the item, and `<>` is true for a
+      // missing attribute.
+      condition:
+        `attribute_exists(${e.name(A.leaseKey)})` +
+        ` AND attribute_not_exists(${e.name(A.leaseOwner)})` +
+        ` AND ${e.name(A.checkpoint)} <> ${e.value('shardEnd', { S: 'SHARD_END' })}`,
+    },
+    'NONE',
+  )
+}
+
+/**
+ * Rule 8 and 11: Sync deletes a lease it has proven finished (after its grace period), only if it
+ * is at `SHARD_END` and nobody holds it.
+ */
+export function deleteFinishedLeaseInput(
+  tableName: string,
+  params: LeaseKeyParams,
+): DeleteItemCommandInput {
+  checkParams('deleteFinishedLeaseInput', { tableName, ...params })
+  const e = new Expression()
+  const condition =
+    `${e.name(A.checkpoint)} = ${e.value('shardEnd', { S: 'SHARD_END' })}` +
+    ` AND attribute_not_exists(${e.name(A.leaseOwner)})`
+  return {
+    TableName: tableName,
+    Key: { [A.leaseKey]: { S: params.leaseKey } },
+    ConditionExpression: condition,
+    ExpressionAttributeNames: e.names,
+    ExpressionAttributeValues: e.values,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  }
+}
+
+/**
+ * True when `error` is DynamoDB's `ConditionalCheckFailedException`: the write's condition did not
+ * hold and nothing was written. Checked by name, so it works across SDK copies and versions.
+ */
+export function isConditionalCheckFailed(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { name?: unknown }).name === 'ConditionalCheckFailedException'
+  )
+}
+
+/**
+ * The item as it was when a write's condition failed, if DynamoDB returned it (the builders ask
+ * for it with `ReturnValuesOnConditionCheckFailure: ALL_OLD`); `undefined` otherwise, including
+ * when no item exists and on engines that ignore the parameter (dynalite): then read it with
+ * GetItem (consistent read).
+ */
+export function conditionFailedItem(error: unknown): LeaseItem | undefined {
+  if (!isConditionalCheckFailed(error)) return undefined
+  const item = (error as { Item?: unknown }).Item
+  return typeof item === 'object' && item !== null ? (item as LeaseItem) : undefined
+}
+
+// ---- internals ----
+
+type Validator = OptionsValidator
+
+function checkParams(
+  builder: string,
+  params: Readonly<Record<string, unknown>>,
+  more: (v: Validator) => Validator = (v) => v,
+): void {
+  more(
+    new OptionsValidator(`${builder} parameters`, params)
+      .nonEmptyString('tableName')
+      .nonEmptyString('leaseKey'),
+  ).throwIfInvalid()
+}
+
+function holderFields(v: Validator): Validator {
+  return v.nonEmptyString('owner').nonNegativeInteger('counter')
+}
+
+function checkpointFields(v: Validator): Validator {
+  const checkpoint = v.value('checkpoint')
+  return v
+    .nonEmptyString('checkpoint')
+    .check(
+      typeof checkpoint !== 'string' ||
+        checkpoint === '' ||
+        isSequenceNumber(checkpoint) ||
+        isSentinel(checkpoint),
+      `checkpoint: ${JSON.stringify(checkpoint)} is neither a sequence number nor a sentinel`,
+    )
+    .nonNegativeInteger('subSequenceNumber', { optional: true })
+}
+
+/** Collects placeholders for one expression, so each name and value is declared exactly once. */
+class Expression {
+  readonly names: Record<string, string> = {}
+  readonly values: Record<string, AttributeValue> = {}
+
+  name(attribute: string): string {
+    const placeholder = `#${attribute}`
+    this.names[placeholder] = attribute
+    return placeholder
+  }
+
+  value(label: string, value: AttributeValue): string {
+    const placeholder = `:${label}`
+    this.values[placeholder] = value
+    return placeholder
+  }
+
+  update(
+    tableName: string,
+    leaseKey: string,
+    parts: { update: string; condition: string },
+    returnValues: 'ALL_NEW' | 'NONE' = 'ALL_NEW',
+  ): UpdateItemCommandInput {
+    return {
+      TableName: tableName,
+      Key: { [A.leaseKey]: { S: leaseKey } },
+      UpdateExpression: parts.update,
+      ConditionExpression: parts.condition,
+      ExpressionAttributeNames: this.names,
+      ExpressionAttributeValues: this.values,
+      ...(returnValues === 'NONE' ? {} : { ReturnValues: returnValues }),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    }
+  }
+}
+
+function one(e: Expression): string {
+  return e.value('one', { N: '1' })
+}
+
+function bump(e: Expression): string {
+  const counter = e.name(A.leaseCounter)
+  return `${counter} = ${counter} + ${one(e)}`
+}
+
+function holderCondition(e: Expression, params: HolderWriteParams): string {
+  return (
+    `${e.name(A.leaseOwner)} = ${e.value('owner', { S: params.owner })}` +
+    ` AND ${e.name(A.leaseCounter)} = ${e.value('counter', { N: String(params.counter) })}`
+  )
+}
+
+function checkpointSet(e: Expression, checkpoint: Checkpoint, subSequenceNumber = 0): string {
+  return (
+    `${e.name(A.checkpoint)} = ${e.value('checkpoint', { S: checkpoint })}, ` +
+    `${e.name(A.checkpointSubSequenceNumber)} = ${e.value('subSequenceNumber', { N: String(subSequenceNumber) })}, ` +
+    `${e.name(A.ownerSwitchesSinceCheckpoint)} = ${e.value('zero', { N: '0' })}`
+  )
+}
+
+function addToSet(
+  tableName: string,
+  leaseKey: string,
+  attribute: string,
+  ids: readonly string[],
+): UpdateItemCommandInput {
+  const e = new Expression()
+  return e.update(
+    tableName,
+    leaseKey,
+    {
+      update: `ADD ${e.name(attribute)} ${e.value('ids', { SS: [...new Set(ids)] })}`,
+      condition: `attribute_exists(${e.name(A.leaseKey)})`,
+    },
+    'NONE',
+  )
+}

@@ -1,0 +1,340 @@
+// Reads one shard in order, batch by batch: GetShardIterator, then GetRecords in a loop inside the
+// shard's limits, with retries, fresh iterators after expiry, KPL de-aggregation, and the shard's
+// children at its end. Batches are pulled, never pushed: at most one batch is held plus the call in
+// flight, and a slow consumer simply slows the reads down.
+
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type GetRecordsCommandOutput,
+  type GetShardIteratorCommandOutput,
+} from '@aws-sdk/client-kinesis'
+import { isThrottleError } from '../aws-errors.js'
+import { backoffDelay } from '../backoff.js'
+import { abortReason } from '../clock.js'
+import { KineError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { MetricDimensions } from '../metrics.js'
+import type { KineRecord } from '../record.js'
+import type { RecordPosition } from '../sequence-number.js'
+import { buildBatch } from './batch.js'
+import { childShardsFromResponse, listChildShards, type ChildShard } from './child-shards.js'
+import { governedSend, raceAbort, type GovernedSendContext } from './governed-send.js'
+import { checkpointOf, describePosition, iteratorRequest, type ShardPosition } from './iterator-position.js'
+import { classifyReadError, malformedResponseError, type ReadVerdict } from './retry-policy.js'
+import {
+  resolveShardReaderOptions,
+  type ResolvedShardReaderOptions,
+  type ShardReaderOptions,
+} from './shard-reader-options.js'
+import { ShardThrottle } from './throttle.js'
+
+/** One GetRecords response, as the reader delivers it. */
+export interface ShardBatch {
+  /**
+   * The user records, in shard order: KPL aggregates opened, records at or before a resumed
+   * checkpoint dropped. Often empty (a caught-up shard yields empty batches at the idle pace).
+   * Each record's `data` is the SDK's own bytes, not a copy.
+   */
+  readonly records: readonly KineRecord[]
+  /** How far behind the shard's tip this response was, as Kinesis reported it. */
+  readonly millisBehindLatest: number | undefined
+  /** True on the last batch of a closed shard: nothing follows it. */
+  readonly shardEnded: boolean
+  /**
+   * On the last batch, the shards it was split or merged into (empty when it has none);
+   * undefined on every other batch.
+   */
+  readonly childShards: readonly ChildShard[] | undefined
+}
+
+/**
+ * Reads one shard from a position, yielding a {@link ShardBatch} per GetRecords response.
+ *
+ * ```ts
+ * const reader = new ShardReader({ client, streamName, shardId, position: 'TRIM_HORIZON', signal })
+ * for await (const batch of reader) {
+ *   await handle(batch.records)
+ *   if (batch.shardEnded) console.log('children', batch.childShards)
+ * }
+ * ```
+ *
+ * It stays within the shard's limits (every attempt counted, the SDK's retries included), retries
+ * throttles, 5xx, network errors, timeouts and malformed responses with jittered backoff, renews
+ * an expired iterator right after the last record read, and throws typed errors
+ * (`ResourceNotFoundError`, `AccessDeniedError`, ...) for what retrying cannot fix. Breaking out of
+ * the loop, or aborting `signal`, stops it; a later {@link ShardReader.read} resumes after the last
+ * record read.
+ */
+export class ShardReader implements AsyncIterable<ShardBatch> {
+  /** The shard this reader reads. */
+  readonly shardId: string
+  readonly #o: ResolvedShardReaderOptions
+  readonly #throttle: ShardThrottle
+  readonly #log: Logger
+  readonly #dimensions: MetricDimensions
+  readonly #send: GovernedSendContext
+  #lastSequenceNumber: string | undefined
+  #checkpoint: RecordPosition | undefined
+  #reading = false
+
+  /** @throws InvalidConfigError listing every problem with `options` */
+  constructor(options: ShardReaderOptions) {
+    const o = resolveShardReaderOptions(options)
+    this.#o = o
+    this.shardId = o.shardId
+    this.#throttle = new ShardThrottle(o.limits, o.clock)
+    this.#log = o.logger.child({ streamName: o.streamLabel, shardId: o.shardId })
+    this.#dimensions = { StreamName: o.streamLabel, ShardId: o.shardId }
+    this.#checkpoint = checkpointOf(o.position)
+    this.#send = {
+      throttle: this.#throttle,
+      clock: o.clock,
+      requestTimeoutMs: o.requestTimeoutMs,
+      signal: o.signal,
+      onAttempts: (operation, attempts) => {
+        if (operation === 'GetRecords') o.metrics.record('GetRecords.Calls', attempts, 'Count', this.#dimensions)
+      },
+      onAttemptError: (operation, error) => {
+        if (operation !== 'GetRecords' || o.signal?.aborted) return
+        const name = isThrottleError(error) ? 'GetRecords.Throttled' : 'GetRecords.Errors'
+        o.metrics.record(name, 1, 'Count', this.#dimensions)
+      },
+    }
+  }
+
+  /**
+   * Sequence number of the last Kinesis record read (delivered, or dropped as at or before the
+   * checkpoint); undefined before the first. A new {@link ShardReader.read} starts after it.
+   */
+  get lastSequenceNumber(): string | undefined {
+    return this.#lastSequenceNumber
+  }
+
+  /**
+   * The batches of the shard, from the start position (or, on a later call, after the last record
+   * read) to the shard's end. One read at a time per reader. Rejects with the abort reason once
+   * `signal` aborts, and with a {@link KineError} for a failure retrying cannot fix.
+   */
+  read(): AsyncGenerator<ShardBatch, void, undefined> {
+    return this.#run()
+  }
+
+  /** Same as {@link ShardReader.read}. */
+  [Symbol.asyncIterator](): AsyncGenerator<ShardBatch, void, undefined> {
+    return this.#run()
+  }
+
+  async *#run(): AsyncGenerator<ShardBatch, void, undefined> {
+    if (this.#reading) {
+      throw new KineError('INVALID_CONFIG', `shard ${this.shardId} is already being read by this ShardReader`)
+    }
+    this.#reading = true
+    const { clock, signal } = this.#o
+    try {
+      let iterator: string | undefined
+      let failures = 0
+      let renewals = 0
+      // Caught up: no GetRecords before this time.
+      let readyAt = -Infinity
+      for (;;) {
+        if (signal?.aborted) throw abortReason(signal)
+        if (iterator === undefined) {
+          iterator = await this.#retrying('GetShardIterator', () => this.#getIterator())
+          // No iterator at all: the position is past the end of a closed shard.
+          if (iterator === undefined) {
+            yield await this.#endBatch([], undefined, undefined)
+            return
+          }
+        }
+        const wait = readyAt - clock.now()
+        if (wait > 0) await clock.sleep(wait, signal)
+
+        let output: GetRecordsCommandOutput
+        try {
+          output = await this.#getRecords(iterator)
+        } catch (error) {
+          const verdict = classifyReadError(error, this.#o.streamLabel, this.shardId, signal)
+          if (verdict.action === 'renew-iterator') {
+            this.#o.metrics.record('ExpiredIterators', 1, 'Count', this.#dimensions)
+            this.#log.debug({ after: this.#lastSequenceNumber }, 'shard iterator expired, getting a fresh one')
+            iterator = undefined
+            // A fresh iterator that expires at once (a badly skewed clock) must not spin.
+            if (++renewals > 1) failures = await this.#failed('GetRecords', { ...verdict, action: 'retry', throttled: false }, failures)
+            continue
+          }
+          failures = await this.#failed('GetRecords', verdict, failures)
+          continue
+        }
+        failures = 0
+        renewals = 0
+
+        const records = output.Records as NonNullable<GetRecordsCommandOutput['Records']>
+        const built = buildBatch(records, this.shardId, this.#o.hashKeyRange, this.#checkpoint)
+        this.#checkpoint = built.checkpoint
+        if (built.lastSequenceNumber !== undefined) this.#lastSequenceNumber = built.lastSequenceNumber
+        this.#throttle.spendBytes(built.bytes)
+        const behind = output.MillisBehindLatest
+        if (behind !== undefined) this.#o.metrics.record('MillisBehindLatest', behind, 'Milliseconds', this.#dimensions)
+
+        iterator = output.NextShardIterator ?? undefined
+        if (iterator === undefined) {
+          yield await this.#endBatch(built.records, behind, output)
+          return
+        }
+        readyAt = records.length === 0 && (behind ?? 0) === 0 ? clock.now() + this.#o.idleWaitMs : -Infinity
+        yield { records: built.records, millisBehindLatest: behind, shardEnded: false, childShards: undefined }
+      }
+    } finally {
+      this.#reading = false
+    }
+  }
+
+  /** GetShardIterator at the start position, or right after the last record read. */
+  async #getIterator(): Promise<string | undefined> {
+    const o = this.#o
+    const position: ShardPosition =
+      this.#lastSequenceNumber === undefined
+        ? o.position
+        : { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: this.#lastSequenceNumber }
+    const command = new GetShardIteratorCommand({
+      ...(o.streamName !== undefined ? { StreamName: o.streamName } : {}),
+      ...(o.streamARN !== undefined ? { StreamARN: o.streamARN } : {}),
+      ShardId: o.shardId,
+      ...iteratorRequest(position),
+    })
+    const { output } = await governedSend<GetShardIteratorCommandOutput>(
+      this.#send,
+      'GetShardIterator',
+      'GetShardIterator',
+      command,
+      (options) => o.client.send(command, options),
+    )
+    this.#log.debug({ position: describePosition(position) }, 'got a shard iterator')
+    return output.ShardIterator ?? undefined
+  }
+
+  /** One GetRecords; a response without `Records` is malformed (retried by the caller). */
+  async #getRecords(iterator: string): Promise<GetRecordsCommandOutput> {
+    const o = this.#o
+    const command = new GetRecordsCommand({
+      ShardIterator: iterator,
+      Limit: o.limit,
+      ...(o.streamARN !== undefined ? { StreamARN: o.streamARN } : {}),
+    })
+    const { output } = await governedSend<GetRecordsCommandOutput>(
+      this.#send,
+      'GetRecords',
+      'GetRecords',
+      command,
+      (options) => o.client.send(command, options),
+    )
+    if (output.Records === undefined) {
+      if (!o.signal?.aborted) o.metrics.record('GetRecords.Errors', 1, 'Count', this.#dimensions)
+      throw malformedResponseError(`GetRecords on shard ${this.shardId}`)
+    }
+    return output
+  }
+
+  /** The shard's last batch, with its children from the response or, failing that, ListShards. */
+  async #endBatch(
+    records: readonly KineRecord[],
+    millisBehindLatest: number | undefined,
+    output: GetRecordsCommandOutput | undefined,
+  ): Promise<ShardBatch> {
+    const childShards =
+      childShardsFromResponse(output?.ChildShards) ?? (await this.#retrying('ListShards', () => this.#listChildren()))
+    this.#log.info({ childShards: childShards.map((c) => c.shardId) }, 'shard ended')
+    return { records, millisBehindLatest, shardEnded: true, childShards }
+  }
+
+  /** ListShards for the children, under a deadline (it retries inside; a hung call must not stall the reader). */
+  async #listChildren(): Promise<ChildShard[]> {
+    const o = this.#o
+    const controller = new AbortController()
+    const onAbort = (): void => controller.abort(abortReason(o.signal))
+    if (o.signal?.aborted) onAbort()
+    o.signal?.addEventListener('abort', onAbort, { once: true })
+    const deadline = new AbortController()
+    if (o.requestTimeoutMs !== Infinity) {
+      const ms = 2 * o.requestTimeoutMs
+      o.clock.sleep(ms, deadline.signal).then(
+        () =>
+          controller.abort(
+            new KineError('TIMEOUT', `ListShards for the children of ${o.shardId} took over ${ms} ms`, {
+              retryable: true,
+            }),
+          ),
+        () => {},
+      )
+    }
+    try {
+      const listing = listChildShards(o.client, {
+        streamName: o.streamName,
+        streamARN: o.streamARN,
+        shardId: o.shardId,
+        clock: o.clock,
+        logger: this.#log,
+        signal: controller.signal,
+      })
+      return await raceAbort(listing, controller.signal)
+    } finally {
+      deadline.abort()
+      o.signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** Runs `call` until it succeeds, backing off on retryable failures. */
+  async #retrying<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    let failures = 0
+    for (;;) {
+      try {
+        return await call()
+      } catch (error) {
+        const verdict = classifyReadError(error, this.#o.streamLabel, this.shardId, this.#o.signal)
+        failures = await this.#failed(
+          operation,
+          verdict.action === 'renew-iterator' ? { ...verdict, action: 'retry', throttled: false } : verdict,
+          failures,
+        )
+      }
+    }
+  }
+
+  /**
+   * Acts on a failure: throws for an abort or a permanent error, else waits out the backoff and
+   * returns the new count of consecutive failures.
+   */
+  async #failed(operation: string, verdict: ReadVerdict, failures: number): Promise<number> {
+    const o = this.#o
+    switch (verdict.action) {
+      case 'abort':
+        throw abortReason(o.signal)
+      case 'fail':
+        this.#log.error({ err: verdict.error, operation }, 'shard read failed')
+        throw verdict.error
+      case 'retry':
+      case 'renew-iterator': {
+        const count = failures + 1
+        if (count > o.maxRetries) {
+          this.#log.error({ err: verdict.error, operation, failures: count }, 'shard read gave up retrying')
+          throw verdict.error
+        }
+        const delay = backoffDelay(count - 1, {
+          baseMs: o.retryBaseDelayMs,
+          capMs: o.retryMaxDelayMs,
+          random: o.random,
+        })
+        const level = verdict.action === 'retry' && verdict.throttled ? 'debug' : 'warn'
+        this.#log[level]({ err: verdict.error, operation, failures: count, delayMs: Math.round(delay) }, `${operation} failed, retrying`)
+        await o.clock.sleep(delay, o.signal)
+        return count
+      }
+    }
+  }
+}
+
+/** Shorthand for `new ShardReader(options).read()`: validates `options` at once, reads lazily. */
+export function readShard(options: ShardReaderOptions): AsyncGenerator<ShardBatch, void, undefined> {
+  return new ShardReader(options).read()
+}

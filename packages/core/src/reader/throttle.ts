@@ -1,0 +1,248 @@
+// The per-shard throttle governor: Kinesis allows each shard 5 GetRecords and 5 GetShardIterator
+// calls per second and 2 MB/s of reads, and a 10 MB response throttles the next 5 s. The reader
+// stays inside those limits itself instead of learning them from exceptions. Every attempt counts,
+// the SDK's own retries included: the middleware below gates each one as the SDK makes it.
+
+import { abortReason, type Clock } from '../clock.js'
+
+/** Per-shard limits the reader keeps to. `Infinity` lifts one (for emulators and benchmarks). */
+export interface ReaderLimits {
+  /**
+   * GetRecords attempts per second per shard (a sliding one-second window).
+   * @defaultValue 5 ({@link DEFAULT_GET_RECORDS_PER_SECOND}, the Kinesis limit)
+   */
+  readonly getRecordsPerSecond?: number
+  /**
+   * GetShardIterator attempts per second per shard.
+   * @defaultValue 5 ({@link DEFAULT_GET_SHARD_ITERATOR_PER_SECOND}, the Kinesis limit)
+   */
+  readonly getShardIteratorPerSecond?: number
+  /**
+   * Record bytes (data plus partition key) read per second per shard, averaged: after a response
+   * of B bytes the next GetRecords waits until B / bytesPerSecond has passed, so a 10 MB
+   * response holds the shard for 5 s, as Kinesis does.
+   * @defaultValue 2,000,000 ({@link DEFAULT_READ_BYTES_PER_SECOND}, the Kinesis limit of 2 MB/s)
+   */
+  readonly bytesPerSecond?: number
+}
+
+/** Kinesis: 5 GetRecords calls per second per shard. */
+export const DEFAULT_GET_RECORDS_PER_SECOND = 5
+/** Kinesis: 5 GetShardIterator calls per second per shard. */
+export const DEFAULT_GET_SHARD_ITERATOR_PER_SECOND = 5
+/** Kinesis: 2 MB per second per shard read through GetRecords (decimal MB, the cautious reading). */
+export const DEFAULT_READ_BYTES_PER_SECOND = 2_000_000
+
+/** The two per-shard operations the governor meters. */
+export type ThrottledOperation = 'GetRecords' | 'GetShardIterator'
+
+/** Limits with every default applied. */
+export interface ResolvedReaderLimits {
+  readonly getRecordsPerSecond: number
+  readonly getShardIteratorPerSecond: number
+  readonly bytesPerSecond: number
+}
+
+/** Applies the defaults; `'unlimited'` lifts every limit. */
+export function resolveLimits(limits: ReaderLimits | 'unlimited' | undefined): ResolvedReaderLimits {
+  if (limits === 'unlimited') {
+    return { getRecordsPerSecond: Infinity, getShardIteratorPerSecond: Infinity, bytesPerSecond: Infinity }
+  }
+  return {
+    getRecordsPerSecond: limits?.getRecordsPerSecond ?? DEFAULT_GET_RECORDS_PER_SECOND,
+    getShardIteratorPerSecond: limits?.getShardIteratorPerSecond ?? DEFAULT_GET_SHARD_ITERATOR_PER_SECOND,
+    bytesPerSecond: limits?.bytesPerSecond ?? DEFAULT_READ_BYTES_PER_SECOND,
+  }
+}
+
+/** Every problem with a `limits` option (empty when valid). */
+export function limitsProblems(limits: unknown, key = 'limits'): string[] {
+  if (limits === undefined || limits === 'unlimited') return []
+  if (typeof limits !== 'object' || limits === null) {
+    return [`${key}: expected 'unlimited' or an object of limits`]
+  }
+  const problems: string[] = []
+  const l = limits as Record<string, unknown>
+  for (const name of ['getRecordsPerSecond', 'getShardIteratorPerSecond'] as const) {
+    const v = l[name]
+    if (v !== undefined && !(v === Infinity || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1))) {
+      problems.push(`${key}.${name}: expected a positive integer or Infinity`)
+    }
+  }
+  const b = l.bytesPerSecond
+  if (b !== undefined && !(typeof b === 'number' && b > 0 && !Number.isNaN(b))) {
+    problems.push(`${key}.bytesPerSecond: expected a positive number or Infinity`)
+  }
+  return problems
+}
+
+/**
+ * At most `limit` events in any one-second window: the times of the last `limit` events are kept
+ * in a ring, and a new one may go once the oldest of them is a second old.
+ */
+class CallWindow {
+  readonly #limit: number
+  readonly #times: number[] = []
+  #oldest = 0
+
+  constructor(limit: number) {
+    this.#limit = limit
+  }
+
+  /** Milliseconds until one more call may go (0: now). */
+  delay(now: number): number {
+    if (this.#limit === Infinity || this.#times.length < this.#limit) return 0
+    return Math.max(0, (this.#times[this.#oldest] as number) + 1000 - now)
+  }
+
+  record(now: number): void {
+    if (this.#limit === Infinity) return
+    if (this.#times.length < this.#limit) {
+      this.#times.push(now)
+      return
+    }
+    this.#times[this.#oldest] = now
+    this.#oldest = (this.#oldest + 1) % this.#limit
+  }
+
+  /** Moves the newest call to `now` (it was admitted a little before it really went out). */
+  touchNewest(now: number): void {
+    if (this.#limit === Infinity || this.#times.length === 0) return
+    const newest = this.#times.length < this.#limit ? this.#times.length - 1 : (this.#oldest + this.#limit - 1) % this.#limit
+    this.#times[newest] = Math.max(this.#times[newest] as number, now)
+  }
+}
+
+/**
+ * Bytes read are a debt repaid at `rate` bytes/s; a GetRecords waits until the debt is paid.
+ * So reads average `rate`, and one big response holds the shard in proportion (10 MB: 5 s).
+ */
+class ByteBudget {
+  readonly #rate: number
+  #debt = 0
+  #at = 0
+
+  constructor(rate: number) {
+    this.#rate = rate
+  }
+
+  #repay(now: number): void {
+    if (this.#debt > 0) this.#debt = Math.max(0, this.#debt - ((now - this.#at) * this.#rate) / 1000)
+    this.#at = now
+  }
+
+  delay(now: number): number {
+    if (this.#rate === Infinity) return 0
+    this.#repay(now)
+    return this.#debt <= 0 ? 0 : (this.#debt * 1000) / this.#rate
+  }
+
+  spend(bytes: number, now: number): void {
+    if (this.#rate === Infinity || bytes <= 0) return
+    this.#repay(now)
+    this.#debt += bytes
+  }
+}
+
+/**
+ * The throttle governor of one shard. Call {@link ShardThrottle.acquire} before every attempt of a
+ * metered operation (the reader does it for the first attempt, {@link governAttempts} for each SDK
+ * retry); report attempts that bypassed it with {@link ShardThrottle.charge}, and the bytes of each
+ * GetRecords response with {@link ShardThrottle.spendBytes}.
+ */
+export class ShardThrottle {
+  readonly #clock: Clock
+  readonly #getRecords: CallWindow
+  readonly #getShardIterator: CallWindow
+  readonly #bytes: ByteBudget
+
+  constructor(limits: ResolvedReaderLimits, clock: Clock) {
+    this.#clock = clock
+    this.#getRecords = new CallWindow(limits.getRecordsPerSecond)
+    this.#getShardIterator = new CallWindow(limits.getShardIteratorPerSecond)
+    this.#bytes = new ByteBudget(limits.bytesPerSecond)
+  }
+
+  #window(operation: ThrottledOperation): CallWindow {
+    return operation === 'GetRecords' ? this.#getRecords : this.#getShardIterator
+  }
+
+  /** Milliseconds before one more attempt of `operation` may go (0: now). */
+  delay(operation: ThrottledOperation): number {
+    const now = this.#clock.now()
+    const calls = this.#window(operation).delay(now)
+    return operation === 'GetRecords' ? Math.max(calls, this.#bytes.delay(now)) : calls
+  }
+
+  /**
+   * Waits until one more attempt of `operation` is within the limits, then counts it.
+   * Rejects with the abort reason as soon as `signal` aborts.
+   */
+  async acquire(operation: ThrottledOperation, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      if (signal?.aborted) throw abortReason(signal)
+      const wait = this.delay(operation)
+      if (wait <= 0) break
+      await this.#clock.sleep(wait, signal)
+    }
+    this.#window(operation).record(this.#clock.now())
+  }
+
+  /** The attempt admitted last is only now going out: count it from now. */
+  restamp(operation: ThrottledOperation): void {
+    this.#window(operation).touchNewest(this.#clock.now())
+  }
+
+  /** Counts `attempts` that went out without {@link ShardThrottle.acquire} (reported after the fact). */
+  charge(operation: ThrottledOperation, attempts: number): void {
+    const now = this.#clock.now()
+    for (let i = 0; i < attempts; i++) this.#window(operation).record(now)
+  }
+
+  /** Counts the record bytes of a GetRecords response against the read budget. */
+  spendBytes(bytes: number): void {
+    this.#bytes.spend(bytes, this.#clock.now())
+  }
+}
+
+/** The part of an SDK command's middleware stack used here (commands differ in their generic types). */
+export interface CommandWithStack {
+  readonly middlewareStack: { add(middleware: never, options: never): void }
+}
+
+/** Callbacks of {@link governAttempts}, run around each attempt the SDK makes. */
+export interface AttemptHooks {
+  /** Before each attempt; `attempt` counts from 1. May wait (the governor); rejects to abandon it. */
+  before(attempt: number): Promise<void>
+  /** After each attempt, with its error if it failed. */
+  after(attempt: number, error: unknown): void
+}
+
+type Next = (args: unknown) => Promise<unknown>
+
+/**
+ * Adds a middleware to this one command (never to the caller's client) that runs `hooks` around
+ * every attempt: it sits in the `finalizeRequest` step below the SDK's retry middleware (which
+ * has high priority there), so the SDK's own retries pass through it too.
+ */
+export function governAttempts(command: CommandWithStack, hooks: AttemptHooks): void {
+  let attempt = 0
+  const middleware = (next: Next) => async (args: unknown) => {
+    attempt += 1
+    const n = attempt
+    await hooks.before(n)
+    try {
+      const result = await next(args)
+      hooks.after(n, undefined)
+      return result
+    } catch (error) {
+      hooks.after(n, error)
+      throw error
+    }
+  }
+  // The stack's overloads are typed per step; this is the finalizeRequest form.
+  command.middlewareStack.add(
+    middleware as never,
+    { step: 'finalizeRequest', priority: 'normal', name: 'kineAttemptGovernor', override: true } as never,
+  )
+}

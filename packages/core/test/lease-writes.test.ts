@@ -1,0 +1,648 @@
+// The lease-table writes against real engines: dynalite, and Amazon's own DynamoDB Local (when
+// Java is there), with the same suite, so an emulator bug can neither hide nor fake a result.
+// Each test works on its own leaseKey in one shared table per engine.
+
+import {
+  DeleteItemCommand,
+  DescribeTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type DeleteItemCommandInput,
+  type DynamoDBClient,
+  type PutItemCommandInput,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb'
+import { dynamoClient, javaAvailable, startDynamo } from '@kine-tools/local'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  beginHandoffInput,
+  checkpointLeaseInput,
+  clearCheckpointOwnerInput,
+  conditionFailedItem,
+  createLeaseInput,
+  deleteFinishedLeaseInput,
+  endUnheldLeaseInput,
+  ensureLeaseTable,
+  handoffCheckpointInput,
+  isConditionalCheckFailed,
+  leaseFromItem,
+  leaseToItem,
+  linkChildrenInput,
+  linkParentsInput,
+  releaseLeaseInput,
+  renewLeaseInput,
+  takeLeaseInput,
+  type Lease,
+  type LeaseItem,
+} from '../src/index.js'
+
+type Engine = 'dynalite' | 'dynamodb-local'
+
+const hasJava = javaAvailable()
+const ENGINES: { engine: Engine; title: string; skip: boolean }[] = [
+  { engine: 'dynalite', title: 'dynalite', skip: false },
+  {
+    engine: 'dynamodb-local',
+    title: hasJava ? 'DynamoDB Local' : 'DynamoDB Local (SKIPPED: no Java on this machine)',
+    skip: !hasJava,
+  },
+]
+
+const TABLE = 'kine-leases'
+const SEQ1 = '49590338271490256608559692538361571095921575989136588898'
+const SEQ2 = '49590338271490256608559692538361571095921575989136588999'
+
+let nextShard = 0
+/** A fresh shard id per test, so tests never see each other's items. */
+function shardId(): string {
+  nextShard += 1
+  return `shardId-${String(nextShard).padStart(12, '0')}`
+}
+
+function newLease(leaseKey: string, fields: Partial<Lease> = {}): Lease {
+  return {
+    leaseKey,
+    leaseCounter: 0,
+    checkpoint: 'TRIM_HORIZON',
+    checkpointSubSequenceNumber: 0,
+    ownerSwitchesSinceCheckpoint: 0,
+    parentShardIds: [],
+    childShardIds: [],
+    ...fields,
+  }
+}
+
+describe.each(ENGINES)('lease writes on $title', ({ engine, skip }) => {
+  describe.skipIf(skip)(engine, () => {
+    let stop: (() => Promise<void>) | undefined
+    let client: DynamoDBClient
+
+    beforeAll(async () => {
+      const dynamo = await startDynamo({ engine })
+      stop = () => dynamo.stop()
+      // DynamoDB Local 2+ refuses access key ids that are not alphanumeric
+      // (UnrecognizedClientException); @kine-tools/local's dummy 'kine-local' has a hyphen.
+      client = dynamoClient(dynamo.endpoint, {
+        config: { credentials: { accessKeyId: 'kinelocal', secretAccessKey: 'kinelocal' } },
+      })
+      await ensureLeaseTable(client, TABLE)
+    })
+
+    afterAll(async () => {
+      client?.destroy()
+      await stop?.()
+    })
+
+    async function item(leaseKey: string): Promise<LeaseItem | undefined> {
+      const { Item } = await client.send(
+        new GetItemCommand({
+          TableName: TABLE,
+          Key: { leaseKey: { S: leaseKey } },
+          ConsistentRead: true,
+        }),
+      )
+      return Item
+    }
+
+    async function lease(leaseKey: string): Promise<Lease> {
+      const found = await item(leaseKey)
+      if (found === undefined) throw new Error(`no item ${leaseKey}`)
+      return leaseFromItem(found)
+    }
+
+    async function update(input: UpdateItemCommandInput): Promise<Lease | undefined> {
+      const { Attributes } = await client.send(new UpdateItemCommand(input))
+      return Attributes === undefined ? undefined : leaseFromItem(Attributes)
+    }
+
+    async function create(l: Lease): Promise<void> {
+      await client.send(new PutItemCommand(createLeaseInput(TABLE, l)))
+    }
+
+    /** Runs a write that must be refused by its condition; returns the item the engine sent back. */
+    async function refused(
+      input: UpdateItemCommandInput | PutItemCommandInput | DeleteItemCommandInput,
+    ): Promise<LeaseItem | undefined> {
+      let error: unknown
+      try {
+        if ('UpdateExpression' in input) await client.send(new UpdateItemCommand(input))
+        else if ('Item' in input) await client.send(new PutItemCommand(input))
+        else await client.send(new DeleteItemCommand(input))
+      } catch (e) {
+        error = e
+      }
+      expect(
+        isConditionalCheckFailed(error),
+        `expected ConditionalCheckFailedException, got ${String(error)}`,
+      ).toBe(true)
+      return conditionFailedItem(error)
+    }
+
+    /** A lease held by `owner` at `counter`. */
+    async function held(owner: string, counter = 5, fields: Partial<Lease> = {}): Promise<string> {
+      const key = shardId()
+      await create(newLease(key, { leaseOwner: owner, leaseCounter: counter, ...fields }))
+      return key
+    }
+
+    describe('ensureLeaseTable', () => {
+      it('lets two callers create a missing table at once; both see it ACTIVE', async () => {
+        const results = await Promise.all([
+          ensureLeaseTable(client, 'kine-race'),
+          ensureLeaseTable(client, 'kine-race'),
+        ])
+        expect(results.filter((r) => r.created)).toHaveLength(1)
+        const { Table } = await client.send(new DescribeTableCommand({ TableName: 'kine-race' }))
+        expect(Table?.TableStatus).toBe('ACTIVE')
+        expect(Table?.KeySchema).toEqual([{ AttributeName: 'leaseKey', KeyType: 'HASH' }])
+        await expect(ensureLeaseTable(client, 'kine-race')).resolves.toEqual({ created: false })
+      })
+    })
+
+    describe('createLease (rules 8, 11)', () => {
+      it('stores the item exactly as leaseToItem writes it, sets and bytes included', async () => {
+        const key = shardId()
+        const l = newLease(key, {
+          leaseCounter: 7,
+          checkpoint: SEQ1,
+          checkpointSubSequenceNumber: 2,
+          parentShardIds: ['shardId-p1', 'shardId-p2'],
+          startingHashKey: '0',
+          endingHashKey: '340282366920938463463374607431768211455',
+          pendingCheckpoint: SEQ2,
+          pendingCheckpointSubSequenceNumber: 0,
+          pendingCheckpointState: new Uint8Array([1, 2, 3]),
+          extraAttributes: { throughputKBps: { N: '12.5' } },
+        })
+        await create(l)
+        const stored = await item(key)
+        expect(stored).toBeDefined()
+        expect(leaseFromItem(stored as LeaseItem)).toEqual(l)
+        expect(Object.keys(stored as LeaseItem).sort()).toEqual(Object.keys(leaseToItem(l)).sort())
+      })
+
+      it('a second create for the same shard fails and leaves the first one as it was', async () => {
+        const key = shardId()
+        await create(newLease(key, { checkpoint: 'LATEST', parentShardIds: ['shardId-p'] }))
+        const before = await item(key)
+        await refused(
+          createLeaseInput(TABLE, newLease(key, { checkpoint: 'TRIM_HORIZON', leaseCounter: 9 })),
+        )
+        expect(await item(key)).toEqual(before)
+      })
+    })
+
+    describe('renew (rule 1)', () => {
+      it('bumps the counter for the owner at its counter, returning the item', async () => {
+        const key = await held('a', 5)
+        const after = await update(
+          renewLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 5 }),
+        )
+        expect(after?.leaseCounter).toBe(6)
+        expect(after?.leaseOwner).toBe('a')
+        expect((await lease(key)).leaseCounter).toBe(6)
+      })
+
+      it('fails with a stale counter (someone else moved it) and changes nothing', async () => {
+        const key = await held('a', 5)
+        const before = await item(key)
+        await refused(renewLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 4 }))
+        expect(await item(key)).toEqual(before)
+      })
+
+      it('fails for a worker that is not the owner', async () => {
+        const key = await held('a', 5)
+        await refused(renewLeaseInput(TABLE, { leaseKey: key, owner: 'b', counter: 5 }))
+        expect((await lease(key)).leaseCounter).toBe(5)
+      })
+
+      it('fails on a missing lease without creating it', async () => {
+        const key = shardId()
+        await refused(renewLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 0 }))
+        expect(await item(key)).toBeUndefined()
+      })
+
+      it('hands back the current item on failure where the engine supports it', async () => {
+        const key = await held('a', 5)
+        const returned = await refused(
+          renewLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 3 }),
+        )
+        if (engine === 'dynamodb-local') expect(returned).toEqual(await item(key))
+        // dynalite ignores ReturnValuesOnConditionCheckFailure: callers fall back to GetItem.
+        else expect(returned).toBeUndefined()
+      })
+    })
+
+    describe('take (rule 3)', () => {
+      it('takes a free lease at the counter seen, without counting an owner switch', async () => {
+        const key = shardId()
+        await create(newLease(key, { leaseCounter: 3 }))
+        const after = await update(
+          takeLeaseInput(TABLE, { leaseKey: key, owner: 'b', seenCounter: 3 }),
+        )
+        expect(after).toMatchObject({
+          leaseOwner: 'b',
+          leaseCounter: 4,
+          ownerSwitchesSinceCheckpoint: 0,
+        })
+      })
+
+      it('takes an expired lease from its owner: counts the switch, drops a stale checkpointOwner', async () => {
+        const key = await held('a', 8, { checkpointOwner: 'z', ownerSwitchesSinceCheckpoint: 1 })
+        const after = await update(
+          takeLeaseInput(TABLE, { leaseKey: key, owner: 'b', seenCounter: 8, seenOwner: 'a' }),
+        )
+        expect(after).toMatchObject({
+          leaseOwner: 'b',
+          leaseCounter: 9,
+          ownerSwitchesSinceCheckpoint: 2,
+        })
+        expect(after).not.toHaveProperty('checkpointOwner')
+      })
+
+      it('retaking its own lease is not an owner switch', async () => {
+        const key = await held('a', 8)
+        const after = await update(
+          takeLeaseInput(TABLE, { leaseKey: key, owner: 'a', seenCounter: 8, seenOwner: 'a' }),
+        )
+        expect(after).toMatchObject({
+          leaseOwner: 'a',
+          leaseCounter: 9,
+          ownerSwitchesSinceCheckpoint: 0,
+        })
+      })
+
+      it('fails once the owner renewed (the lease was not expired after all)', async () => {
+        const key = await held('a', 8)
+        await update(renewLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 8 }))
+        await refused(
+          takeLeaseInput(TABLE, { leaseKey: key, owner: 'b', seenCounter: 8, seenOwner: 'a' }),
+        )
+        expect((await lease(key)).leaseOwner).toBe('a')
+      })
+
+      it('fails when the lease seen free has been taken since, even at the same counter value', async () => {
+        const key = await held('c', 8)
+        await refused(takeLeaseInput(TABLE, { leaseKey: key, owner: 'b', seenCounter: 8 }))
+        await refused(
+          takeLeaseInput(TABLE, { leaseKey: key, owner: 'b', seenCounter: 8, seenOwner: 'a' }),
+        )
+        expect((await lease(key)).leaseOwner).toBe('c')
+      })
+
+      it('lets exactly one of two racing takers win', async () => {
+        const key = shardId()
+        await create(newLease(key, { leaseCounter: 2 }))
+        const results = await Promise.allSettled(
+          ['b', 'c'].map((owner) =>
+            update(takeLeaseInput(TABLE, { leaseKey: key, owner, seenCounter: 2 })),
+          ),
+        )
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+        const loser = results.find((r) => r.status === 'rejected')
+        expect(isConditionalCheckFailed(loser?.reason)).toBe(true)
+        expect((await lease(key)).leaseCounter).toBe(3)
+      })
+    })
+
+    describe('checkpoint (rules 6, 8)', () => {
+      it('writes the position, resets owner switches, drops a pending checkpoint, and renews', async () => {
+        const key = await held('a', 5, {
+          ownerSwitchesSinceCheckpoint: 2,
+          pendingCheckpoint: SEQ1,
+          pendingCheckpointSubSequenceNumber: 0,
+          pendingCheckpointState: new Uint8Array([9]),
+        })
+        const after = await update(
+          checkpointLeaseInput(TABLE, {
+            leaseKey: key,
+            owner: 'a',
+            counter: 5,
+            checkpoint: SEQ2,
+            subSequenceNumber: 4,
+          }),
+        )
+        expect(after).toEqual(
+          newLease(key, {
+            leaseOwner: 'a',
+            leaseCounter: 6,
+            checkpoint: SEQ2,
+            checkpointSubSequenceNumber: 4,
+          }),
+        )
+      })
+
+      it('fails for a worker that is not the owner, leaving the checkpoint alone', async () => {
+        const key = await held('a', 5, { checkpoint: SEQ1 })
+        await refused(
+          checkpointLeaseInput(TABLE, { leaseKey: key, owner: 'b', counter: 5, checkpoint: SEQ2 }),
+        )
+        expect((await lease(key)).checkpoint).toBe(SEQ1)
+      })
+
+      it('fails with a stale counter (the lease was taken and given back)', async () => {
+        const key = await held('a', 5, { checkpoint: SEQ1 })
+        await refused(
+          checkpointLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 4, checkpoint: SEQ2 }),
+        )
+        expect((await lease(key)).checkpoint).toBe(SEQ1)
+      })
+
+      it('writes SHARD_END at a shard end, then release frees it as finished', async () => {
+        const key = await held('a', 5, { checkpoint: SEQ1 })
+        await update(
+          checkpointLeaseInput(TABLE, {
+            leaseKey: key,
+            owner: 'a',
+            counter: 5,
+            checkpoint: 'SHARD_END',
+          }),
+        )
+        await update(releaseLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 6 }))
+        expect(await lease(key)).toEqual(
+          newLease(key, { leaseCounter: 7, checkpoint: 'SHARD_END' }),
+        )
+      })
+    })
+
+    describe('cooperative handoff (rule 4)', () => {
+      it('A hands over to B: B owns it at once, A may write one checkpoint that never fails B', async () => {
+        const key = await held('a', 10, { checkpoint: SEQ1 })
+        const begun = await update(
+          beginHandoffInput(TABLE, {
+            leaseKey: key,
+            newOwner: 'b',
+            previousOwner: 'a',
+            seenCounter: 10,
+          }),
+        )
+        expect(begun).toMatchObject({
+          leaseOwner: 'b',
+          checkpointOwner: 'a',
+          leaseCounter: 11,
+          ownerSwitchesSinceCheckpoint: 1,
+        })
+
+        // A's next renewal fails; the item shows the handoff.
+        const seenByA = await refused(
+          renewLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 10 }),
+        )
+        if (seenByA !== undefined)
+          expect(leaseFromItem(seenByA)).toMatchObject({ leaseOwner: 'b', checkpointOwner: 'a' })
+        // Nor may A checkpoint as a holder any more.
+        await refused(
+          checkpointLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 10, checkpoint: SEQ2 }),
+        )
+
+        // B renews it as its own meanwhile.
+        await update(renewLeaseInput(TABLE, { leaseKey: key, owner: 'b', counter: 11 }))
+
+        // A's handoff checkpoint lands without touching the counter, so B's next renewal still works.
+        await update(
+          handoffCheckpointInput(TABLE, {
+            leaseKey: key,
+            previousOwner: 'a',
+            newOwner: 'b',
+            checkpoint: SEQ2,
+            subSequenceNumber: 1,
+          }),
+        )
+        const afterA = await lease(key)
+        expect(afterA).toMatchObject({
+          leaseOwner: 'b',
+          leaseCounter: 12,
+          checkpoint: SEQ2,
+          checkpointSubSequenceNumber: 1,
+          ownerSwitchesSinceCheckpoint: 0,
+        })
+        expect(afterA).not.toHaveProperty('checkpointOwner')
+        await update(renewLeaseInput(TABLE, { leaseKey: key, owner: 'b', counter: 12 }))
+
+        // A second handoff checkpoint from A fails: checkpointOwner is gone.
+        await refused(
+          handoffCheckpointInput(TABLE, {
+            leaseKey: key,
+            previousOwner: 'a',
+            newOwner: 'b',
+            checkpoint: SEQ1,
+          }),
+        )
+        expect((await lease(key)).checkpoint).toBe(SEQ2)
+      })
+
+      it('a late handoff checkpoint from A fails once B cleared checkpointOwner itself', async () => {
+        const key = await held('a', 10, { checkpoint: SEQ1 })
+        await update(
+          beginHandoffInput(TABLE, {
+            leaseKey: key,
+            newOwner: 'b',
+            previousOwner: 'a',
+            seenCounter: 10,
+          }),
+        )
+        const cleared = await update(
+          clearCheckpointOwnerInput(TABLE, { leaseKey: key, owner: 'b', counter: 11 }),
+        )
+        expect(cleared).toMatchObject({ leaseOwner: 'b', leaseCounter: 12, checkpoint: SEQ1 })
+        expect(cleared).not.toHaveProperty('checkpointOwner')
+        await refused(
+          handoffCheckpointInput(TABLE, {
+            leaseKey: key,
+            previousOwner: 'a',
+            newOwner: 'b',
+            checkpoint: SEQ2,
+          }),
+        )
+        expect((await lease(key)).checkpoint).toBe(SEQ1)
+      })
+
+      it('clearCheckpointOwner is fenced on B holding the lease at its counter', async () => {
+        const key = await held('a', 10)
+        await update(
+          beginHandoffInput(TABLE, {
+            leaseKey: key,
+            newOwner: 'b',
+            previousOwner: 'a',
+            seenCounter: 10,
+          }),
+        )
+        await refused(clearCheckpointOwnerInput(TABLE, { leaseKey: key, owner: 'b', counter: 10 }))
+        await refused(clearCheckpointOwnerInput(TABLE, { leaseKey: key, owner: 'c', counter: 11 }))
+        expect((await lease(key)).checkpointOwner).toBe('a')
+      })
+
+      it('refuses a second handoff while one is under way, and a handoff from the wrong owner or counter', async () => {
+        const key = await held('a', 10)
+        await refused(
+          beginHandoffInput(TABLE, {
+            leaseKey: key,
+            newOwner: 'b',
+            previousOwner: 'x',
+            seenCounter: 10,
+          }),
+        )
+        await refused(
+          beginHandoffInput(TABLE, {
+            leaseKey: key,
+            newOwner: 'b',
+            previousOwner: 'a',
+            seenCounter: 9,
+          }),
+        )
+        await update(
+          beginHandoffInput(TABLE, {
+            leaseKey: key,
+            newOwner: 'b',
+            previousOwner: 'a',
+            seenCounter: 10,
+          }),
+        )
+        await refused(
+          beginHandoffInput(TABLE, {
+            leaseKey: key,
+            newOwner: 'c',
+            previousOwner: 'b',
+            seenCounter: 11,
+          }),
+        )
+        expect(await lease(key)).toMatchObject({
+          leaseOwner: 'b',
+          checkpointOwner: 'a',
+          leaseCounter: 11,
+        })
+      })
+
+      it('a handoff checkpoint names both workers: it fails if the lease moved on to a third', async () => {
+        const key = await held('a', 10)
+        await update(
+          beginHandoffInput(TABLE, {
+            leaseKey: key,
+            newOwner: 'b',
+            previousOwner: 'a',
+            seenCounter: 10,
+          }),
+        )
+        // B died; C takes the expired lease, which removes checkpointOwner.
+        await update(
+          takeLeaseInput(TABLE, { leaseKey: key, owner: 'c', seenCounter: 11, seenOwner: 'b' }),
+        )
+        await refused(
+          handoffCheckpointInput(TABLE, {
+            leaseKey: key,
+            previousOwner: 'a',
+            newOwner: 'b',
+            checkpoint: SEQ2,
+          }),
+        )
+        expect(await lease(key)).toMatchObject({ leaseOwner: 'c', checkpoint: 'TRIM_HORIZON' })
+      })
+    })
+
+    describe('release (rule 5)', () => {
+      it('frees the lease and bumps the counter; a take at the new counter then succeeds', async () => {
+        const key = await held('a', 5, { checkpointOwner: 'z' })
+        await update(releaseLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 5 }))
+        const freed = await lease(key)
+        expect(freed).toEqual(newLease(key, { leaseCounter: 6 }))
+        await update(takeLeaseInput(TABLE, { leaseKey: key, owner: 'b', seenCounter: 6 }))
+        expect((await lease(key)).leaseOwner).toBe('b')
+      })
+
+      it('fails for a non-owner or a stale counter', async () => {
+        const key = await held('a', 5)
+        await refused(releaseLeaseInput(TABLE, { leaseKey: key, owner: 'b', counter: 5 }))
+        await refused(releaseLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 4 }))
+        expect((await lease(key)).leaseOwner).toBe('a')
+      })
+    })
+
+    describe('linkChildren / linkParents', () => {
+      it('adds children without touching the counter, so the holder keeps renewing', async () => {
+        const key = await held('a', 5)
+        await update(
+          linkChildrenInput(TABLE, { leaseKey: key, childShardIds: ['shardId-c1', 'shardId-c2'] }),
+        )
+        await update(linkChildrenInput(TABLE, { leaseKey: key, childShardIds: ['shardId-c2'] }))
+        const linked = await lease(key)
+        expect(linked.leaseCounter).toBe(5)
+        expect([...linked.childShardIds].sort()).toEqual(['shardId-c1', 'shardId-c2'])
+        await update(renewLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 5 }))
+        await update(
+          checkpointLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 6, checkpoint: SEQ1 }),
+        )
+      })
+
+      it('adds parents to the parentShardId set', async () => {
+        const key = shardId()
+        await create(newLease(key, { parentShardIds: ['shardId-p1'] }))
+        await update(linkParentsInput(TABLE, { leaseKey: key, parentShardIds: ['shardId-p2'] }))
+        const linked = await lease(key)
+        expect([...linked.parentShardIds].sort()).toEqual(['shardId-p1', 'shardId-p2'])
+        expect(linked.leaseCounter).toBe(0)
+      })
+
+      it('fails on a missing lease instead of creating a half item', async () => {
+        const key = shardId()
+        await refused(linkChildrenInput(TABLE, { leaseKey: key, childShardIds: ['shardId-c1'] }))
+        await refused(linkParentsInput(TABLE, { leaseKey: key, parentShardIds: ['shardId-p1'] }))
+        expect(await item(key)).toBeUndefined()
+      })
+    })
+
+    describe('endUnheldLease (rule 8, Sync)', () => {
+      it('ends an unheld lease of a vanished shard, and only once', async () => {
+        const key = shardId()
+        await create(
+          newLease(key, { leaseCounter: 4, checkpoint: SEQ1, checkpointSubSequenceNumber: 2 }),
+        )
+        await update(endUnheldLeaseInput(TABLE, { leaseKey: key }))
+        expect(await lease(key)).toEqual(
+          newLease(key, { leaseCounter: 5, checkpoint: 'SHARD_END' }),
+        )
+        await refused(endUnheldLeaseInput(TABLE, { leaseKey: key }))
+        expect((await lease(key)).leaseCounter).toBe(5)
+      })
+
+      it('never touches a held lease (its holder treats the shard as ended itself)', async () => {
+        const key = await held('a', 5, { checkpoint: SEQ1 })
+        await refused(endUnheldLeaseInput(TABLE, { leaseKey: key }))
+        expect((await lease(key)).checkpoint).toBe(SEQ1)
+        await update(renewLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 5 }))
+      })
+
+      it('fails on a missing lease without creating it', async () => {
+        const key = shardId()
+        await refused(endUnheldLeaseInput(TABLE, { leaseKey: key }))
+        expect(await item(key)).toBeUndefined()
+      })
+
+      it('fences a take based on a read from before it', async () => {
+        const key = shardId()
+        await create(newLease(key, { leaseCounter: 4 }))
+        await update(endUnheldLeaseInput(TABLE, { leaseKey: key }))
+        await refused(takeLeaseInput(TABLE, { leaseKey: key, owner: 'b', seenCounter: 4 }))
+      })
+    })
+
+    describe('deleteFinishedLease (rules 8, 11, Sync)', () => {
+      it('deletes an unheld lease at SHARD_END', async () => {
+        const key = shardId()
+        await create(newLease(key, { checkpoint: 'SHARD_END', childShardIds: ['shardId-c'] }))
+        await client.send(new DeleteItemCommand(deleteFinishedLeaseInput(TABLE, { leaseKey: key })))
+        expect(await item(key)).toBeUndefined()
+      })
+
+      it('keeps a lease that is unfinished, or finished but still held', async () => {
+        const unfinished = shardId()
+        await create(newLease(unfinished, { checkpoint: SEQ1 }))
+        await refused(deleteFinishedLeaseInput(TABLE, { leaseKey: unfinished }))
+        expect(await item(unfinished)).toBeDefined()
+
+        const stillHeld = await held('a', 5, { checkpoint: 'SHARD_END' })
+        await refused(deleteFinishedLeaseInput(TABLE, { leaseKey: stillHeld }))
+        expect(await item(stillHeld)).toBeDefined()
+      })
+    })
+  })
+})

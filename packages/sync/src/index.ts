@@ -1,0 +1,12 @@
+// @kine/sync: keep a KCL 2.x compatible lease table in step with a Kinesis stream's shards.
+export { Sync, type SyncResult } from './sync.js'
+export {
+  DEFAULT_SYNC_INTERVAL_MS,
+  DEFAULT_GRACE_PERIOD_MS,
+  DEFAULT_PAGE_SIZE,
+  type SyncOptions,
+  type InitialPosition,
+} from './options.js'
+export { planSync, type SyncPlan, type NewLease, type PlannedLease, type InitialSentinel } from './plan.js'
+export { buildLineage, descendants, shardInfo, type ShardInfo, type Lineage } from './lineage.js'
+export { sync, type LegacySyncConfig, type LegacySync } from './compat.js'
