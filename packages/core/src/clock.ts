@@ -10,7 +10,8 @@ export interface Clock {
   wallNow(): number
   /**
    * Resolves after `ms`; rejects with an `AbortedError` as soon as `signal` aborts.
-   * A pending sleep never keeps the process alive on its own.
+   * A pending sleep keeps the process alive (a reader waiting for records is work in progress):
+   * whatever sleeps takes a signal, and stopping aborts it.
    */
   sleep(ms: number, signal?: AbortSignal): Promise<void>
 }
@@ -36,7 +37,6 @@ export const systemClock: Clock = {
         },
         Math.max(0, ms),
       )
-      timer.unref()
       signal?.addEventListener('abort', onAbort, { once: true })
     })
   },
