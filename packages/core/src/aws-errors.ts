@@ -8,6 +8,7 @@ const THROTTLES: ReadonlySet<string> = new Set([
   'KMSThrottlingException',
   'LimitExceededException',
   'ThrottlingException',
+  'Throttling',
   'RequestLimitExceeded',
   'TooManyRequestsException',
 ])

@@ -3,7 +3,7 @@ import type {
   PutMetricDataCommand,
   PutMetricDataInput,
 } from '@aws-sdk/client-cloudwatch'
-import { InvalidConfigError, ManualClock, systemClock, type Logger } from '@kine/core'
+import { InvalidConfigError, ManualClock, type Logger } from '@kine/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { CloudWatchMetrics, type CloudWatchMetricsOptions } from './cloudwatch-metrics.js'
 
@@ -226,14 +226,21 @@ describe('CloudWatchMetrics', () => {
     await metrics.close() // idempotent
   })
 
+  it("by default runs its timer unref'd, so it never keeps the process alive", async () => {
+    // Unref'd timers are not listed among the active resources that hold the process open.
+    const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+    const before = timeouts()
+    const fake = fakeClient()
+    const metrics = new CloudWatchMetrics({ cloudwatch: fake.client, namespace: 'Orders' })
+    metrics.record('LeasesLost', 1, 'Count', shard)
+    expect(timeouts()).toBe(before)
+    await metrics.close()
+  })
+
   it('leaves no timer behind after close() on the real clock', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const fake = fakeClient()
-    const metrics = new CloudWatchMetrics({
-      cloudwatch: fake.client,
-      namespace: 'Orders',
-      clock: systemClock,
-    })
+    const metrics = new CloudWatchMetrics({ cloudwatch: fake.client, namespace: 'Orders' })
     metrics.record('LeasesLost', 1, 'Count', shard)
     expect(vi.getTimerCount()).toBe(1)
     await metrics.close()

@@ -48,7 +48,9 @@ export interface CloudWatchMetricsOptions extends MetricsOptions {
   readonly retryDelay?: number
 }
 
+/** Default of {@link CloudWatchMetricsOptions.retries}. */
 export const DEFAULT_RETRIES = 3
+/** Default of {@link CloudWatchMetricsOptions.retryDelay}, in milliseconds. */
 export const DEFAULT_RETRY_DELAY_MS = 1_000
 const MAX_RETRY_DELAY_MS = 30_000
 
@@ -171,9 +173,14 @@ export class CloudWatchMetrics implements MetricsSink {
   }
 
   #drain(): Promise<void> {
-    this.#sending ??= this.#sendQueued().finally(() => {
-      this.#sending = undefined
-    })
+    this.#sending ??= this.#sendQueued()
+      .catch((error: unknown) => {
+        // #sendQueued handles every failure itself; this only keeps a bug from going unhandled.
+        this.#warn({ err: error }, 'metrics: unexpected error while sending')
+      })
+      .finally(() => {
+        this.#sending = undefined
+      })
     return this.#sending
   }
 

@@ -27,10 +27,12 @@ export const MAX_EMF_METRICS_PER_LINE = 100
  */
 export const MAX_EMF_LINE_BYTES = 200_000
 
-/** CloudWatch rejects values outside ±2^360 and non-zero values closer to zero than 2^-260. */
+/** CloudWatch rejects values beyond ±2^360... */
 export const MAX_ABS_VALUE: number = 2 ** 360
+/** ...and non-zero values closer to zero than 2^-260. */
 export const MIN_ABS_VALUE: number = 2 ** -260
 
-/** Dimension values: 1 to 1024 characters. Names: 1 to 255. Namespaces: 1 to 255. */
+/** Longest dimension value (at least 1 character). */
 export const MAX_DIMENSION_VALUE_LENGTH = 1024
+/** Longest namespace, metric name or dimension name. */
 export const MAX_NAME_LENGTH = 255

@@ -3,7 +3,8 @@
 // at construction, never later on the record-processing path.
 
 import type { Clock, Logger } from '@kine/core'
-import { METRICS, type OptionsValidator, silentLogger, systemClock } from '@kine/core'
+import { METRICS, type OptionsValidator, silentLogger } from '@kine/core'
+import { backgroundClock } from './background-clock.js'
 import { MAX_DIMENSION_VALUE_LENGTH, MAX_DIMENSIONS, MAX_NAME_LENGTH } from './limits.js'
 
 /**
@@ -48,14 +49,20 @@ export interface MetricsOptions {
   readonly mapboxKineStack?: string
   /** Where failed sends are reported (structured fields). @defaultValue silent */
   readonly logger?: Logger
-  /** Timers for the flush interval and retry waits. @defaultValue `systemClock` */
+  /**
+   * Timers for the flush interval and retry waits.
+   * @defaultValue the system clock, with timers that never keep the process alive
+   */
   readonly clock?: Clock
   /** Aborting it closes the sink, as `close()` does. @defaultValue none */
   readonly signal?: AbortSignal
 }
 
+/** Default of {@link MetricsOptions.level}. */
 export const DEFAULT_LEVEL: MetricsLevel = 'summary'
+/** Default of {@link MetricsOptions.flushInterval}, in milliseconds. */
 export const DEFAULT_FLUSH_INTERVAL_MS = 60_000
+/** Default of {@link MetricsOptions.maxBufferedData}. */
 export const DEFAULT_MAX_BUFFERED_DATA = 10_000
 
 /** One CloudWatch dimension. */
@@ -149,7 +156,7 @@ export function resolveMetricsOptions(validator: OptionsValidator): ResolvedMetr
       (options('maxBufferedData') as number | undefined) ?? DEFAULT_MAX_BUFFERED_DATA,
     mapboxKineStack: stack as string | undefined,
     logger: (options('logger') as Logger | undefined) ?? silentLogger,
-    clock: (options('clock') as Clock | undefined) ?? systemClock,
+    clock: (options('clock') as Clock | undefined) ?? backgroundClock,
     signal: options('signal') as AbortSignal | undefined,
   }
 }
