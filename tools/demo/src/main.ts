@@ -6,6 +6,8 @@ import { createStream, kinesisClient, putRecords, startKinesis } from '@kine-too
 import { ListShardsCommand } from '@aws-sdk/client-kinesis'
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true'
+// The pinned SDK warns on Node 20 about its releases after January 2027; kine pins its versions.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
 const STREAM = 'kine-demo'
 const SHARDS = 4

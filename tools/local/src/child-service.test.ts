@@ -3,9 +3,14 @@ import { existsSync } from 'node:fs'
 import { createServer as createHttpServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { gone, isRunning } from '../test/helpers.js'
-import { startChild, startChildOnFreePorts, type ChildService, type ChildSpec } from './child-service.js'
+import {
+  startChild,
+  startChildOnFreePorts,
+  type ChildService,
+  type ChildSpec,
+} from './child-service.js'
 import { httpProbe } from './http-probe.js'
 import { LocalServiceError } from './local-service.js'
 import { pickFreePorts } from './ports.js'
@@ -69,7 +74,9 @@ describe('startChild', () => {
 
   it('rejects with the output of a child that exits before it is ready', async () => {
     const [port = 0] = await pickFreePorts(1)
-    const error = await startChild(nodeChild(`console.error('boom: no config'); process.exit(3)`, port)).catch((e: unknown) => e)
+    const error = await startChild(
+      nodeChild(`console.error('boom: no config'); process.exit(3)`, port),
+    ).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(LocalServiceError)
     expect((error as LocalServiceError).code).toBe('START_FAILED')
     expect((error as LocalServiceError).message).toContain('exit code 3')
@@ -80,7 +87,10 @@ describe('startChild', () => {
     const [port = 0] = await pickFreePorts(1)
     let pid = 0
     const error = await startChild(
-      nodeChild(`console.log('pid', process.pid); setInterval(() => {}, 1000)`, port, { startTimeoutMs: 500, stopGraceMs: 200 }),
+      nodeChild(`console.log('pid', process.pid); setInterval(() => {}, 1000)`, port, {
+        startTimeoutMs: 500,
+        stopGraceMs: 200,
+      }),
     ).catch((e: unknown) => e)
     expect((error as LocalServiceError).code).toBe('START_TIMEOUT')
     pid = Number(/pid (\d+)/.exec((error as LocalServiceError).output)?.[1])
@@ -89,9 +99,12 @@ describe('startChild', () => {
   })
 
   it('rejects when the command does not exist', async () => {
-    const error = await startChild({ name: 'x', command: 'kine-no-such-command', args: [], probe: () => Promise.resolve(true) }).catch(
-      (e: unknown) => e,
-    )
+    const error = await startChild({
+      name: 'x',
+      command: 'kine-no-such-command',
+      args: [],
+      probe: () => Promise.resolve(true),
+    }).catch((e: unknown) => e)
     expect((error as LocalServiceError).code).toBe('START_FAILED')
     expect((error as LocalServiceError).message).toContain('kine-no-such-command')
   })
@@ -101,13 +114,17 @@ describe('startChildOnFreePorts', () => {
   it('tries new ports when another server answers on the chosen one', async () => {
     const taken = await holdPort()
     const choices: number[][] = []
-    const { service, ports } = await startChildOnFreePorts(1, ([port = 0]) => nodeChild(httpServer, port), {
-      pickPorts: async (count) => {
-        const next = choices.length === 0 ? [taken] : await pickFreePorts(count)
-        choices.push(next)
-        return next
+    const { service, ports } = await startChildOnFreePorts(
+      1,
+      ([port = 0]) => nodeChild(httpServer, port),
+      {
+        pickPorts: async (count) => {
+          const next = choices.length === 0 ? [taken] : await pickFreePorts(count)
+          choices.push(next)
+          return next
+        },
       },
-    })
+    )
     started.push(service)
     expect(choices.length).toBe(2)
     expect(ports[0]).not.toBe(taken)
@@ -128,7 +145,10 @@ describe('startChildOnFreePorts', () => {
 // owner without calling stop(), as a crashed or killed test worker would.
 const dist = fileURLToPath(new URL('../dist/child-service.js', import.meta.url))
 
-function startOwner(port: number, then: string): Promise<{ owner: ReturnType<typeof spawn>; childPid: number }> {
+function startOwner(
+  port: number,
+  then: string,
+): Promise<{ owner: ReturnType<typeof spawn>; childPid: number }> {
   const script = `
     import { startChild } from ${JSON.stringify(dist)}
     import { httpProbe } from ${JSON.stringify(dist.replace('child-service.js', 'http-probe.js'))}
@@ -139,7 +159,9 @@ function startOwner(port: number, then: string): Promise<{ owner: ReturnType<typ
     console.log('child', child.pid)
     ${then}
   `
-  const owner = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const owner = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   return new Promise((resolve, reject) => {
     let out = ''
     owner.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -147,11 +169,18 @@ function startOwner(port: number, then: string): Promise<{ owner: ReturnType<typ
       const match = /child (\d+)/.exec(out)
       if (match) resolve({ owner, childPid: Number(match[1]) })
     })
-    owner.once('exit', (code) => reject(new Error(`owner exited (${code}) before starting its child`)))
+    owner.once('exit', (code) =>
+      reject(new Error(`owner exited (${code}) before starting its child`)),
+    )
   })
 }
 
-describe.skipIf(!existsSync(dist))('a child never outlives its owner', () => {
+describe('a child never outlives its owner', () => {
+  beforeAll(() => {
+    if (!existsSync(dist))
+      throw new Error(`${dist} is missing: build first (pnpm --filter @kine-tools/local build)`)
+  })
+
   it('is killed when the owner is SIGKILLed', async () => {
     const [port = 0] = await pickFreePorts(1)
     const { owner, childPid } = await startOwner(port, 'setInterval(() => {}, 1000)')

@@ -83,10 +83,14 @@ function childEnv(extra: Readonly<Record<string, string | undefined>>): NodeJS.P
  * kills the emulator.
  */
 function spawnWatchdog(pid: number): ChildProcess {
-  const watchdog = spawn('sh', ['-c', 'read _ ; kill -9 "$1" 2>/dev/null', 'kine-local-watchdog', String(pid)], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-    detached: true,
-  })
+  const watchdog = spawn(
+    'sh',
+    ['-c', 'read _ ; kill -9 "$1" 2>/dev/null', 'kine-local-watchdog', String(pid)],
+    {
+      stdio: ['pipe', 'ignore', 'ignore'],
+      detached: true,
+    },
+  )
   watchdog.on('error', () => {
     // No `sh`: the 'exit' handler still covers an orderly exit.
   })
@@ -139,9 +143,13 @@ export async function startChild(spec: ChildSpec): Promise<ChildService> {
     spawnError,
   ])
   if (firstEvent !== 'spawned' || child.pid === undefined) {
-    throw new LocalServiceError('START_FAILED', `${spec.name}: could not run ${spec.command}: ${String(firstEvent)}`, {
-      cause: firstEvent,
-    })
+    throw new LocalServiceError(
+      'START_FAILED',
+      `${spec.name}: could not run ${spec.command}: ${String(firstEvent)}`,
+      {
+        cause: firstEvent,
+      },
+    )
   }
   const pid = child.pid
   child.on('error', () => {
@@ -190,7 +198,9 @@ export async function startChild(spec: ChildSpec): Promise<ChildService> {
     if (Date.now() >= deadline) {
       await stop()
       const error = await failure(`did not answer within ${startTimeoutMs} ms`)
-      throw new LocalServiceError('START_TIMEOUT', error.message.split('\n')[0] ?? '', { output: error.output })
+      throw new LocalServiceError('START_TIMEOUT', error.message.split('\n')[0] ?? '', {
+        output: error.output,
+      })
     }
     await within(exitPromise, probeIntervalMs)
   }
@@ -239,5 +249,7 @@ export async function startChildOnFreePorts(
       last = error
     }
   }
-  throw new LocalServiceError('ADDRESS_IN_USE', `no free port after ${attempts} attempts`, { cause: last })
+  throw new LocalServiceError('ADDRESS_IN_USE', `no free port after ${attempts} attempts`, {
+    cause: last,
+  })
 }

@@ -20,7 +20,8 @@ Options:
 
 function describe(request: ReceivedPutMetricData): string {
   const names = [...new Set(request.MetricData.map((d) => d.MetricName))]
-  const shown = names.slice(0, 6).join(', ') + (names.length > 6 ? `, +${names.length - 6} more` : '')
+  const shown =
+    names.slice(0, 6).join(', ') + (names.length > 6 ? `, +${names.length - 6} more` : '')
   return `[cloudwatch] PutMetricData ${request.Namespace}: ${request.MetricData.length} data (${shown})`
 }
 
@@ -48,13 +49,19 @@ async function main(): Promise<number> {
   try {
     aws = await startLocalAws({
       kinesis: values['no-kinesis'] ? false : values.kinesalite ? 'kinesalite' : 'kinesis-local',
-      dynamo: values['no-dynamo'] ? false : values['dynamodb-local'] ? 'dynamodb-local' : 'dynalite',
+      dynamo: values['no-dynamo']
+        ? false
+        : values['dynamodb-local']
+          ? 'dynamodb-local'
+          : 'dynalite',
       cloudwatch: values['no-cloudwatch']
         ? false
         : {
             // The demo runs for hours: keep only recent requests.
             retain: 100,
-            ...(values.quiet ? {} : { onPutMetricData: (request) => console.log(describe(request)) }),
+            ...(values.quiet
+              ? {}
+              : { onPutMetricData: (request) => console.log(describe(request)) }),
           },
     })
   } catch (error) {
@@ -67,7 +74,8 @@ async function main(): Promise<number> {
     aws.cloudwatch === undefined ? undefined : ['CloudWatch', 'receiver', aws.cloudwatch.endpoint],
   ].filter((row): row is string[] => row !== undefined)
   console.log('Local AWS is running (Ctrl-C stops it):')
-  for (const [service, engine, endpoint] of rows) console.log(`  ${service?.padEnd(11)}${engine?.padEnd(16)}${endpoint}`)
+  for (const [service, engine, endpoint] of rows)
+    console.log(`  ${service?.padEnd(11)}${engine?.padEnd(16)}${endpoint}`)
   console.log('\nIn another shell:\n')
   console.log(shellExports(aws.env))
   console.log('')

@@ -4,6 +4,19 @@ import { KinesisClient, type KinesisClientConfig } from '@aws-sdk/client-kinesis
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler'
 import { localCredentials, localRegion } from './local-env.js'
 
+/**
+ * The SDK's HTTP/2 handler, except that event streams (SubscribeToShard) run on a pooled session.
+ * The stock handler gives each event stream its own session and closes that session (GOAWAY) as
+ * soon as the response headers arrive; kinesis-local then ends the stream with a protocol error.
+ */
+export class PooledHttp2Handler extends NodeHttp2Handler {
+  override handle(
+    ...[request, options]: Parameters<NodeHttp2Handler['handle']>
+  ): ReturnType<NodeHttp2Handler['handle']> {
+    return super.handle(request, { ...options, isEventStream: false })
+  }
+}
+
 /** Options of {@link kinesisClient}. */
 export interface LocalKinesisClientOptions {
   /**
@@ -17,12 +30,17 @@ export interface LocalKinesisClientOptions {
 }
 
 /** A Kinesis client for a local emulator: dummy credentials, us-east-1, a handler that works with it. */
-export function kinesisClient(endpoint: string, options: LocalKinesisClientOptions = {}): KinesisClient {
+export function kinesisClient(
+  endpoint: string,
+  options: LocalKinesisClientOptions = {},
+): KinesisClient {
   return new KinesisClient({
     region: localRegion,
     credentials: localCredentials,
     requestHandler:
-      options.http2 === true ? new NodeHttp2Handler({ disableConcurrentStreams: false }) : new NodeHttpHandler(),
+      options.http2 === true
+        ? new PooledHttp2Handler({ disableConcurrentStreams: false })
+        : new NodeHttpHandler(),
     ...options.config,
     endpoint,
   })
@@ -35,7 +53,10 @@ export interface LocalDynamoClientOptions {
 }
 
 /** A DynamoDB client for a local emulator: dummy credentials, us-east-1, HTTP/1.1. */
-export function dynamoClient(endpoint: string, options: LocalDynamoClientOptions = {}): DynamoDBClient {
+export function dynamoClient(
+  endpoint: string,
+  options: LocalDynamoClientOptions = {},
+): DynamoDBClient {
   return new DynamoDBClient({
     region: localRegion,
     credentials: localCredentials,
@@ -54,7 +75,10 @@ export interface LocalCloudWatchClientOptions {
 }
 
 /** A CloudWatch client for the local receiver: dummy credentials, us-east-1, HTTP/1.1. */
-export function cloudWatchClient(endpoint: string, options: LocalCloudWatchClientOptions = {}): CloudWatchClient {
+export function cloudWatchClient(
+  endpoint: string,
+  options: LocalCloudWatchClientOptions = {},
+): CloudWatchClient {
   return new CloudWatchClient({
     region: localRegion,
     credentials: localCredentials,

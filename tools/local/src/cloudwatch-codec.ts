@@ -45,20 +45,34 @@ function asObject(value: unknown, protocol: string): Record<string, unknown> {
 }
 
 /** Which protocol a request uses, from its headers and path; undefined when none fits. */
-export function detectProtocol(headers: IncomingHttpHeaders, path: string): CloudWatchProtocol | undefined {
+export function detectProtocol(
+  headers: IncomingHttpHeaders,
+  path: string,
+): CloudWatchProtocol | undefined {
   const contentType = header(headers, 'content-type').toLowerCase()
-  if (header(headers, 'smithy-protocol') === 'rpc-v2-cbor' || contentType.startsWith('application/cbor') || cborPath.test(path)) return 'cbor'
+  if (
+    header(headers, 'smithy-protocol') === 'rpc-v2-cbor' ||
+    contentType.startsWith('application/cbor') ||
+    cborPath.test(path)
+  )
+    return 'cbor'
   if (header(headers, 'x-amz-target') !== '') return 'json'
   if (contentType.startsWith('application/x-www-form-urlencoded')) return 'query'
   return undefined
 }
 
 /** Reads the (already decompressed) body of a request in `protocol`. */
-export function decodeRequest(protocol: CloudWatchProtocol, headers: IncomingHttpHeaders, path: string, body: Buffer): DecodedRequest {
+export function decodeRequest(
+  protocol: CloudWatchProtocol,
+  headers: IncomingHttpHeaders,
+  path: string,
+  body: Buffer,
+): DecodedRequest {
   switch (protocol) {
     case 'cbor': {
       const operation = cborPath.exec(path)?.[1]
-      if (operation === undefined) throw new MalformedRequestError(`CBOR request to unexpected path ${path}`)
+      if (operation === undefined)
+        throw new MalformedRequestError(`CBOR request to unexpected path ${path}`)
       let value: unknown
       try {
         value = body.length === 0 ? {} : cborDecoder.decode(body)
@@ -70,7 +84,8 @@ export function decodeRequest(protocol: CloudWatchProtocol, headers: IncomingHtt
     case 'json': {
       const target = header(headers, 'x-amz-target')
       const [service, operation] = target.split('.')
-      if (service !== serviceTarget || operation === undefined) throw new MalformedRequestError(`unexpected X-Amz-Target ${target}`)
+      if (service !== serviceTarget || operation === undefined)
+        throw new MalformedRequestError(`unexpected X-Amz-Target ${target}`)
       let value: unknown
       try {
         value = body.length === 0 ? {} : JSON.parse(body.toString('utf8'))
@@ -114,7 +129,12 @@ function withoutUndefined(value: unknown): unknown {
 }
 
 /** A successful answer to `operation` with `result` (the operation's output fields). */
-export function encodeResult(protocol: CloudWatchProtocol, operation: string, result: Record<string, unknown>, requestId: string): EncodedResponse {
+export function encodeResult(
+  protocol: CloudWatchProtocol,
+  operation: string,
+  result: Record<string, unknown>,
+  requestId: string,
+): EncodedResponse {
   switch (protocol) {
     case 'json':
       return {
@@ -125,15 +145,34 @@ export function encodeResult(protocol: CloudWatchProtocol, operation: string, re
     case 'cbor':
       return {
         status: 200,
-        headers: { 'content-type': 'application/cbor', 'smithy-protocol': 'rpc-v2-cbor', 'x-amzn-requestid': requestId },
+        headers: {
+          'content-type': 'application/cbor',
+          'smithy-protocol': 'rpc-v2-cbor',
+          'x-amzn-requestid': requestId,
+        },
         body: Buffer.from(cborEncoder.encode(withoutUndefined(result))),
       }
     case 'query': {
-      const inner = Object.keys(result).length === 0 ? '' : `<${operation}Result>${toXml(result)}</${operation}Result>`
+      const inner =
+        Object.keys(result).length === 0
+          ? ''
+          : `<${operation}Result>${toXml(result)}</${operation}Result>`
       const xml = `<${operation}Response xmlns="${xmlNamespace}">${inner}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`
-      return { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body: Buffer.from(xml) }
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+        body: Buffer.from(xml),
+      }
     }
   }
+}
+
+// Error shapes of CloudWatch's model, by their Query error code, so the SDK raises the modeled class.
+const errorShapes: Readonly<Record<string, string>> = {
+  InvalidParameterValue: 'InvalidParameterValueException',
+  MissingParameter: 'MissingRequiredParameterException',
+  InvalidParameterCombination: 'InvalidParameterCombinationException',
+  InternalServiceError: 'InternalServiceFault',
 }
 
 /**
@@ -149,14 +188,22 @@ export function encodeError(
 ): EncodedResponse {
   const fault = status >= 500 ? 'Receiver' : 'Sender'
   const common = { 'x-amzn-requestid': requestId, 'x-amzn-query-error': `${code};${fault}` }
-  const errorBody = { __type: `com.amazonaws.cloudwatch#${code}`, message }
+  const errorBody = { __type: `com.amazonaws.cloudwatch#${errorShapes[code] ?? code}`, message }
   switch (protocol) {
     case 'json':
-      return { status, headers: { ...common, 'content-type': 'application/x-amz-json-1.0' }, body: Buffer.from(JSON.stringify(errorBody)) }
+      return {
+        status,
+        headers: { ...common, 'content-type': 'application/x-amz-json-1.0' },
+        body: Buffer.from(JSON.stringify(errorBody)),
+      }
     case 'cbor':
       return {
         status,
-        headers: { ...common, 'content-type': 'application/cbor', 'smithy-protocol': 'rpc-v2-cbor' },
+        headers: {
+          ...common,
+          'content-type': 'application/cbor',
+          'smithy-protocol': 'rpc-v2-cbor',
+        },
         body: Buffer.from(cborEncoder.encode(errorBody)),
       }
     case 'query': {

@@ -22,10 +22,33 @@ export class InvalidRequestError extends Error {
 
 /** CloudWatch's StandardUnit values. */
 export const standardUnits: ReadonlySet<string> = new Set([
-  'Seconds', 'Microseconds', 'Milliseconds', 'Bytes', 'Kilobytes', 'Megabytes', 'Gigabytes', 'Terabytes',
-  'Bits', 'Kilobits', 'Megabits', 'Gigabits', 'Terabits', 'Percent', 'Count', 'Bytes/Second',
-  'Kilobytes/Second', 'Megabytes/Second', 'Gigabytes/Second', 'Terabytes/Second', 'Bits/Second',
-  'Kilobits/Second', 'Megabits/Second', 'Gigabits/Second', 'Terabits/Second', 'Count/Second', 'None',
+  'Seconds',
+  'Microseconds',
+  'Milliseconds',
+  'Bytes',
+  'Kilobytes',
+  'Megabytes',
+  'Gigabytes',
+  'Terabytes',
+  'Bits',
+  'Kilobits',
+  'Megabits',
+  'Gigabits',
+  'Terabits',
+  'Percent',
+  'Count',
+  'Bytes/Second',
+  'Kilobytes/Second',
+  'Megabytes/Second',
+  'Gigabytes/Second',
+  'Terabytes/Second',
+  'Bits/Second',
+  'Kilobits/Second',
+  'Megabits/Second',
+  'Gigabits/Second',
+  'Terabits/Second',
+  'Count/Second',
+  'None',
 ])
 
 /** PutMetricData limits (CloudWatch quotas). */
@@ -77,14 +100,16 @@ function date(value: unknown, field: string): Date {
   let result: Date
   if (value instanceof Date) result = value
   else if (typeof value === 'number') result = new Date(value * 1000)
-  else if (typeof value === 'string') result = /^-?\d+(\.\d+)?$/.test(value) ? new Date(Number(value) * 1000) : new Date(value)
+  else if (typeof value === 'string')
+    result = /^-?\d+(\.\d+)?$/.test(value) ? new Date(Number(value) * 1000) : new Date(value)
   else invalid(field, 'must be a timestamp')
   if (Number.isNaN(result.getTime())) invalid(field, 'must be a timestamp')
   return result
 }
 
 function record(value: unknown, field: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid(field, 'must be a structure')
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    invalid(field, 'must be a structure')
   return value as Record<string, unknown>
 }
 
@@ -110,8 +135,12 @@ function datum(value: unknown, namespace: string, field: string): ReceivedDatum 
   const d = record(value, field)
   const MetricName = str(d.MetricName, `${field}.MetricName`, 255)
   const Value = optionalNum(d.Value, `${field}.Value`)
-  const Values = list(d.Values, `${field}.Values`)?.map((v, i) => num(v, `${field}.Values.member.${i + 1}`))
-  const Counts = list(d.Counts, `${field}.Counts`)?.map((v, i) => num(v, `${field}.Counts.member.${i + 1}`))
+  const Values = list(d.Values, `${field}.Values`)?.map((v, i) =>
+    num(v, `${field}.Values.member.${i + 1}`),
+  )
+  const Counts = list(d.Counts, `${field}.Counts`)?.map((v, i) =>
+    num(v, `${field}.Counts.member.${i + 1}`),
+  )
   let StatisticValues: ReceivedStatisticSet | undefined
   if (d.StatisticValues !== undefined && d.StatisticValues !== null) {
     const s = record(d.StatisticValues, `${field}.StatisticValues`)
@@ -122,20 +151,32 @@ function datum(value: unknown, namespace: string, field: string): ReceivedDatum 
       Maximum: num(s.Maximum, `${field}.StatisticValues.Maximum`),
     }
   }
-  const kinds = [Value !== undefined, StatisticValues !== undefined, Values !== undefined].filter(Boolean).length
+  const kinds = [Value !== undefined, StatisticValues !== undefined, Values !== undefined].filter(
+    Boolean,
+  ).length
   if (kinds > 1) {
-    throw new InvalidRequestError('InvalidParameterCombination', `${field}: Value, StatisticValues and Values are mutually exclusive.`)
+    throw new InvalidRequestError(
+      'InvalidParameterCombination',
+      `${field}: Value, StatisticValues and Values are mutually exclusive.`,
+    )
   }
-  if (Values !== undefined && Values.length > maxValues) invalid(`${field}.Values`, `must have at most ${maxValues} members`)
+  if (Values !== undefined && Values.length > maxValues)
+    invalid(`${field}.Values`, `must have at most ${maxValues} members`)
   if (Counts !== undefined && (Values === undefined || Counts.length !== Values.length)) {
-    throw new InvalidRequestError('InvalidParameterCombination', `${field}: Counts must come with Values of the same length.`)
+    throw new InvalidRequestError(
+      'InvalidParameterCombination',
+      `${field}: Counts must come with Values of the same length.`,
+    )
   }
   const StorageResolution = optionalNum(d.StorageResolution, `${field}.StorageResolution`)
   if (StorageResolution !== undefined && StorageResolution !== 1 && StorageResolution !== 60) {
     invalid(`${field}.StorageResolution`, 'must be 1 or 60')
   }
   const Unit = unit(d.Unit, `${field}.Unit`)
-  const Timestamp = d.Timestamp === undefined || d.Timestamp === null ? undefined : date(d.Timestamp, `${field}.Timestamp`)
+  const Timestamp =
+    d.Timestamp === undefined || d.Timestamp === null
+      ? undefined
+      : date(d.Timestamp, `${field}.Timestamp`)
   return {
     Namespace: namespace,
     MetricName,
@@ -152,7 +193,8 @@ function datum(value: unknown, namespace: string, field: string): ReceivedDatum 
 
 function namespaceOf(value: unknown): string {
   const namespace = str(value, 'Namespace', 255)
-  if (namespace.startsWith('AWS/')) invalid('Namespace', 'must not start with AWS/ (reserved for AWS services)')
+  if (namespace.startsWith('AWS/'))
+    invalid('Namespace', 'must not start with AWS/ (reserved for AWS services)')
   return namespace
 }
 
@@ -166,19 +208,28 @@ export function normalizePutMetricData(
   const Namespace = namespaceOf(params.Namespace)
   const items = list(params.MetricData, 'MetricData')
   if (items === undefined || items.length === 0) missing('MetricData')
-  if (items.length > maxMetricData) invalid('MetricData', `must have at most ${maxMetricData} members`)
+  if (items.length > maxMetricData)
+    invalid('MetricData', `must have at most ${maxMetricData} members`)
   const MetricData = items.map((item, i) => datum(item, Namespace, `MetricData.member.${i + 1}`))
   return { Namespace, MetricData, protocol, compressed, receivedAt }
 }
 
 /** Checks and normalises the parameters of a GetMetricStatistics request. */
-export function normalizeGetMetricStatistics(params: Record<string, unknown>, protocol: CloudWatchProtocol): ReceivedGetMetricStatistics {
-  const Statistics = (list(params.Statistics, 'Statistics') ?? []).map((s, i) => str(s, `Statistics.member.${i + 1}`, 64))
-  const ExtendedStatistics = (list(params.ExtendedStatistics, 'ExtendedStatistics') ?? []).map((s, i) =>
-    str(s, `ExtendedStatistics.member.${i + 1}`, 64),
+export function normalizeGetMetricStatistics(
+  params: Record<string, unknown>,
+  protocol: CloudWatchProtocol,
+): ReceivedGetMetricStatistics {
+  const Statistics = (list(params.Statistics, 'Statistics') ?? []).map((s, i) =>
+    str(s, `Statistics.member.${i + 1}`, 64),
+  )
+  const ExtendedStatistics = (list(params.ExtendedStatistics, 'ExtendedStatistics') ?? []).map(
+    (s, i) => str(s, `ExtendedStatistics.member.${i + 1}`, 64),
   )
   if (Statistics.length === 0 && ExtendedStatistics.length === 0) {
-    throw new InvalidRequestError('MissingParameter', 'Either Statistics or ExtendedStatistics must be given.')
+    throw new InvalidRequestError(
+      'MissingParameter',
+      'Either Statistics or ExtendedStatistics must be given.',
+    )
   }
   const Unit = unit(params.Unit, 'Unit')
   return {

@@ -41,7 +41,8 @@ function shape(node: Tree | string): unknown {
     const map: Record<string, unknown> = {}
     for (const k of Object.keys(entries).sort(byIndex)) {
       const entry = entries[k]
-      if (typeof entry === 'object' && typeof entry.key === 'string' && entry.value !== undefined) map[entry.key] = shape(entry.value)
+      if (typeof entry === 'object' && typeof entry.key === 'string' && entry.value !== undefined)
+        map[entry.key] = shape(entry.value)
     }
     return map
   }
@@ -51,7 +52,10 @@ function shape(node: Tree | string): unknown {
 }
 
 /** Parses a form-encoded Query request: the `Action` and its parameters as nested objects/arrays of strings. */
-export function parseQueryRequest(body: string): { action: string; params: Record<string, unknown> } {
+export function parseQueryRequest(body: string): {
+  action: string
+  params: Record<string, unknown>
+} {
   const form = new URLSearchParams(body)
   const root: Tree = {}
   let action = ''
@@ -64,7 +68,12 @@ export function parseQueryRequest(body: string): { action: string; params: Recor
 
 /** Escapes text for an XML element. */
 export function xmlEscape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
 }
 
 /** Fields whose objects are maps (written as `entry` key/value pairs), not structures. */
@@ -76,8 +85,13 @@ export function toXml(value: unknown, field = ''): string {
   if (value instanceof Date) return value.toISOString()
   if (Array.isArray(value)) return value.map((v) => `<member>${toXml(v)}</member>`).join('')
   if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined)
-    if (mapFields.has(field)) return entries.map(([k, v]) => `<entry><key>${xmlEscape(k)}</key><value>${toXml(v)}</value></entry>`).join('')
+    const entries = Object.entries(value as Record<string, unknown>).filter(
+      ([, v]) => v !== undefined,
+    )
+    if (mapFields.has(field))
+      return entries
+        .map(([k, v]) => `<entry><key>${xmlEscape(k)}</key><value>${toXml(v)}</value></entry>`)
+        .join('')
     return entries.map(([k, v]) => `<${k}>${toXml(v, k)}</${k}>`).join('')
   }
   return xmlEscape(typeof value === 'string' ? value : JSON.stringify(value))

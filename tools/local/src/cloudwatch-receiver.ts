@@ -10,7 +10,11 @@ import {
   MalformedRequestError,
   type EncodedResponse,
 } from './cloudwatch-codec.js'
-import { InvalidRequestError, normalizeGetMetricStatistics, normalizePutMetricData } from './cloudwatch-normalize.js'
+import {
+  InvalidRequestError,
+  normalizeGetMetricStatistics,
+  normalizePutMetricData,
+} from './cloudwatch-normalize.js'
 import type {
   CloudWatchProtocol,
   ReceivedDatum,
@@ -80,14 +84,18 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   let size = 0
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length
-    if (size > maxBodyBytes) throw new MalformedRequestError(`body larger than ${maxBodyBytes} bytes`)
+    if (size > maxBodyBytes)
+      throw new MalformedRequestError(`body larger than ${maxBodyBytes} bytes`)
     chunks.push(chunk)
   }
   return Buffer.concat(chunks)
 }
 
 function send(res: ServerResponse, response: EncodedResponse): void {
-  res.writeHead(response.status, { ...response.headers, 'content-length': String(response.body.length) })
+  res.writeHead(response.status, {
+    ...response.headers,
+    'content-length': String(response.body.length),
+  })
   res.end(response.body)
 }
 
@@ -96,14 +104,20 @@ function send(res: ServerResponse, response: EncodedResponse): void {
  * not), Smithy RPC v2 CBOR and AWS Query requests, told apart by their headers, and answers each
  * in its own protocol so the real SDK client is satisfied.
  */
-export async function startCloudWatch(options: StartCloudWatchOptions = {}): Promise<CloudWatchReceiver> {
+export async function startCloudWatch(
+  options: StartCloudWatchOptions = {},
+): Promise<CloudWatchReceiver> {
   const retain = options.retain ?? Number.POSITIVE_INFINITY
   const requests: ReceivedPutMetricData[] = []
   const statisticsRequests: ReceivedGetMetricStatistics[] = []
   const rejected: RejectedRequest[] = []
   const waiters = new Set<() => void>()
   let answer: StatisticsAnswer = () => []
-  let failures: { remaining: number; status: number; code: string } = { remaining: 0, status: 500, code: '' }
+  let failures: { remaining: number; status: number; code: string } = {
+    remaining: 0,
+    status: 500,
+    code: '',
+  }
 
   const metricData = (): ReceivedDatum[] => requests.flatMap((r) => r.MetricData)
 
@@ -125,14 +139,18 @@ export async function startCloudWatch(options: StartCloudWatchOptions = {}): Pro
     const protocol = detectProtocol(req.headers, path)
     let operation = 'unknown'
     try {
-      if (req.method !== 'POST') throw new MalformedRequestError(`${req.method ?? ''} not supported: CloudWatch takes POST`)
-      if (protocol === undefined) throw new MalformedRequestError('no CloudWatch protocol recognised in the request headers')
+      if (req.method !== 'POST')
+        throw new MalformedRequestError(`${req.method ?? ''} not supported: CloudWatch takes POST`)
+      if (protocol === undefined)
+        throw new MalformedRequestError('no CloudWatch protocol recognised in the request headers')
       let body = await readBody(req)
       const compressed = (req.headers['content-encoding'] ?? '').toLowerCase().includes('gzip')
       if (compressed) {
-        body = await gunzipAsync(body, { maxOutputLength: maxBodyBytes }).catch((error: unknown) => {
-          throw new MalformedRequestError(`gzip body does not inflate: ${String(error)}`)
-        })
+        body = await gunzipAsync(body, { maxOutputLength: maxBodyBytes }).catch(
+          (error: unknown) => {
+            throw new MalformedRequestError(`gzip body does not inflate: ${String(error)}`)
+          },
+        )
       }
       const decoded = decodeRequest(protocol, req.headers, path, body)
       operation = decoded.operation
@@ -140,7 +158,15 @@ export async function startCloudWatch(options: StartCloudWatchOptions = {}): Pro
 
       if (failures.remaining > 0) {
         failures.remaining--
-        reject(res, protocol, operation, failures.status, failures.code, 'injected failure (failNext)', true)
+        reject(
+          res,
+          protocol,
+          operation,
+          failures.status,
+          failures.code,
+          'injected failure (failNext)',
+          true,
+        )
         return
       }
 
@@ -158,16 +184,37 @@ export async function startCloudWatch(options: StartCloudWatchOptions = {}): Pro
           const input = normalizeGetMetricStatistics(decoded.params, protocol)
           statisticsRequests.push(input)
           const now = new Date()
-          const datapoints = (await answer(input)).map((d) => ({ ...d, Timestamp: d.Timestamp ?? now }))
-          send(res, encodeResult(protocol, operation, { Label: input.MetricName, Datapoints: datapoints }, requestId))
+          const datapoints = (await answer(input)).map((d) => ({
+            ...d,
+            Timestamp: d.Timestamp ?? now,
+          }))
+          send(
+            res,
+            encodeResult(
+              protocol,
+              operation,
+              { Label: input.MetricName, Datapoints: datapoints },
+              requestId,
+            ),
+          )
           return
         }
         default:
-          reject(res, protocol, operation, 400, 'InvalidAction', `${operation} is not supported by the local CloudWatch receiver`, false)
+          reject(
+            res,
+            protocol,
+            operation,
+            400,
+            'InvalidAction',
+            `${operation} is not supported by the local CloudWatch receiver`,
+            false,
+          )
       }
     } catch (error) {
-      if (error instanceof InvalidRequestError) reject(res, protocol, operation, 400, error.code, error.message, false)
-      else if (error instanceof MalformedRequestError) reject(res, protocol, operation, 400, 'MalformedInput', error.message, false)
+      if (error instanceof InvalidRequestError)
+        reject(res, protocol, operation, 400, error.code, error.message, false)
+      else if (error instanceof MalformedRequestError)
+        reject(res, protocol, operation, 400, 'MalformedInput', error.message, false)
       else reject(res, protocol, operation, 500, 'InternalServiceError', String(error), false)
     }
   }
@@ -209,7 +256,11 @@ export async function startCloudWatch(options: StartCloudWatchOptions = {}): Pro
         }
         const timer = setTimeout(() => {
           done()
-          reject(new Error(`CloudWatch receiver: condition not met within ${timeoutMs} ms (${metricData().length} data received)`))
+          reject(
+            new Error(
+              `CloudWatch receiver: condition not met within ${timeoutMs} ms (${metricData().length} data received)`,
+            ),
+          )
         }, timeoutMs)
         waiters.add(check)
       })

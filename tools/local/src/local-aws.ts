@@ -2,7 +2,11 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import { cloudWatchClient, dynamoClient, kinesisClient } from './clients.js'
-import { startCloudWatch, type CloudWatchReceiver, type StartCloudWatchOptions } from './cloudwatch-receiver.js'
+import {
+  startCloudWatch,
+  type CloudWatchReceiver,
+  type StartCloudWatchOptions,
+} from './cloudwatch-receiver.js'
 import { startDynamo, type DynamoEngine, type LocalDynamo } from './dynamo.js'
 import { startKinesis, type KinesisEngine, type LocalKinesis } from './kinesis.js'
 import { localCredentials, localRegion } from './local-env.js'
@@ -23,7 +27,11 @@ export interface LocalAws {
   readonly dynamo?: LocalDynamo
   readonly cloudwatch?: CloudWatchReceiver
   /** One client per running emulator (HTTP/1.1; build an HTTP/2 one with kinesisClient for SubscribeToShard). */
-  readonly clients: { readonly kinesis?: KinesisClient; readonly dynamo?: DynamoDBClient; readonly cloudwatch?: CloudWatchClient }
+  readonly clients: {
+    readonly kinesis?: KinesisClient
+    readonly dynamo?: DynamoDBClient
+    readonly cloudwatch?: CloudWatchClient
+  }
   /** Environment for a process that should use these emulators (service endpoints, dummy credentials, region). */
   readonly env: Record<string, string>
   /** Destroys the clients and stops every emulator. Idempotent. */
@@ -40,9 +48,13 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
   const [kinesis, dynamo, cloudwatch] = await Promise.allSettled([
     kinesisEngine === false ? undefined : startKinesis({ engine: kinesisEngine }),
     dynamoEngine === false ? undefined : startDynamo({ engine: dynamoEngine }),
-    options.cloudwatch === false ? undefined : startCloudWatch(options.cloudwatch === true ? {} : options.cloudwatch),
+    options.cloudwatch === false
+      ? undefined
+      : startCloudWatch(options.cloudwatch === true ? {} : options.cloudwatch),
   ])
-  const started = [kinesis, dynamo, cloudwatch].flatMap((r) => (r.status === 'fulfilled' && r.value !== undefined ? [r.value] : []))
+  const started = [kinesis, dynamo, cloudwatch].flatMap((r) =>
+    r.status === 'fulfilled' && r.value !== undefined ? [r.value] : [],
+  )
   const failed = [kinesis, dynamo, cloudwatch].find((r) => r.status === 'rejected')
   if (failed !== undefined) {
     await Promise.allSettled(started.map((s) => s.stop()))

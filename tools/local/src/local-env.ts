@@ -13,10 +13,11 @@ export const localRegion = 'us-east-1'
  * Not frozen: the SDK tags the credentials object it is given (`$source`), and a frozen one
  * makes every request fail with "Cannot set properties of undefined".
  */
-export const localCredentials: { readonly accessKeyId: string; readonly secretAccessKey: string } = {
-  accessKeyId: 'kinelocal',
-  secretAccessKey: 'kinelocal',
-}
+export const localCredentials: { readonly accessKeyId: string; readonly secretAccessKey: string } =
+  {
+    accessKeyId: 'kinelocal',
+    secretAccessKey: 'kinelocal',
+  }
 
 /** `http://127.0.0.1:<port>` */
 export function loopbackEndpoint(port: number): string {

@@ -10,7 +10,8 @@ export interface LocalService {
 }
 
 /** Why an emulator could not start. */
-export type LocalServiceErrorCode = 'START_FAILED' | 'START_TIMEOUT' | 'ADDRESS_IN_USE' | 'JAVA_MISSING' | 'INVALID_OPTIONS'
+export type LocalServiceErrorCode =
+  'START_FAILED' | 'START_TIMEOUT' | 'ADDRESS_IN_USE' | 'JAVA_MISSING' | 'INVALID_OPTIONS'
 
 /** An emulator failed to start; `output` holds the tail of its stdout/stderr when it ran as a child. */
 export class LocalServiceError extends Error {
@@ -18,9 +19,16 @@ export class LocalServiceError extends Error {
   readonly code: LocalServiceErrorCode
   readonly output: string
 
-  constructor(code: LocalServiceErrorCode, message: string, options: { output?: string; cause?: unknown } = {}) {
+  constructor(
+    code: LocalServiceErrorCode,
+    message: string,
+    options: { output?: string; cause?: unknown } = {},
+  ) {
     const output = options.output ?? ''
-    super(output === '' ? message : `${message}\n--- output (tail) ---\n${output}`, options.cause === undefined ? undefined : { cause: options.cause })
+    super(
+      output === '' ? message : `${message}\n--- output (tail) ---\n${output}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    )
     this.code = code
     this.output = output
   }

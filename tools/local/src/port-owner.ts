@@ -18,7 +18,11 @@ async function listeningInodes(port: number): Promise<Set<string> | undefined> {
       const fields = line.trim().split(/\s+/)
       const local = fields[1]
       if (local === undefined || fields[3] !== listenState) continue
-      if (Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16) === port && fields[9] !== undefined) inodes.add(fields[9])
+      if (
+        Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16) === port &&
+        fields[9] !== undefined
+      )
+        inodes.add(fields[9])
     }
   }
   return found ? inodes : undefined

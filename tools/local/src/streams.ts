@@ -23,7 +23,11 @@ export interface StreamWaitOptions {
  * Resolves once the stream is ACTIVE, polling every 50 ms (the SDK's waiter polls every second or
  * more, which dominates short tests). Rejects after `timeoutMs`.
  */
-export async function waitForStreamActive(kinesis: KinesisClient, name: string, options: StreamWaitOptions = {}): Promise<void> {
+export async function waitForStreamActive(
+  kinesis: KinesisClient,
+  name: string,
+  options: StreamWaitOptions = {},
+): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 30_000
   const deadline = Date.now() + timeoutMs
   let status = 'NOT FOUND'
@@ -36,7 +40,8 @@ export async function waitForStreamActive(kinesis: KinesisClient, name: string, 
       // Not visible yet right after CreateStream on some emulators: keep polling.
       if (!(error instanceof ResourceNotFoundException)) throw error
     }
-    if (Date.now() >= deadline) throw new Error(`stream ${name} not ACTIVE after ${timeoutMs} ms (last status ${status})`)
+    if (Date.now() >= deadline)
+      throw new Error(`stream ${name} not ACTIVE after ${timeoutMs} ms (last status ${status})`)
     await sleep(pollMs)
   }
 }
@@ -81,7 +86,11 @@ function entryBytes(entry: PutRecordsRequestEntry): number {
  * Puts records in PutRecords calls of at most 500 records / 5 MiB, resending the entries a call
  * reports as failed, and resolves with where each record went, in input order.
  */
-export async function putRecords(kinesis: KinesisClient, stream: string, records: readonly LocalRecord[]): Promise<PutResult[]> {
+export async function putRecords(
+  kinesis: KinesisClient,
+  stream: string,
+  records: readonly LocalRecord[],
+): Promise<PutResult[]> {
   const results: (PutResult | undefined)[] = new Array<PutResult | undefined>(records.length)
   const entries = records.map(toEntry)
   let start = 0
@@ -111,13 +120,20 @@ async function putBatch(
   let pending = Array.from({ length: end - start }, (_, i) => start + i)
   for (let attempt = 1; pending.length > 0; attempt++) {
     const out = await kinesis.send(
-      new PutRecordsCommand({ StreamName: stream, Records: pending.map((i) => entries[i] as PutRecordsRequestEntry) }),
+      new PutRecordsCommand({
+        StreamName: stream,
+        Records: pending.map((i) => entries[i] as PutRecordsRequestEntry),
+      }),
     )
     const failed: number[] = []
     let lastError = ''
     pending.forEach((index, position) => {
       const result = out.Records?.[position]
-      if (result?.ShardId !== undefined && result.SequenceNumber !== undefined && result.ErrorCode === undefined) {
+      if (
+        result?.ShardId !== undefined &&
+        result.SequenceNumber !== undefined &&
+        result.ErrorCode === undefined
+      ) {
         results[index] = { shardId: result.ShardId, sequenceNumber: result.SequenceNumber }
       } else {
         failed.push(index)
@@ -125,7 +141,9 @@ async function putBatch(
       }
     })
     if (failed.length > 0 && attempt >= maxPutAttempts) {
-      throw new Error(`${failed.length} records not put to ${stream} after ${attempt} attempts (${lastError})`)
+      throw new Error(
+        `${failed.length} records not put to ${stream} after ${attempt} attempts (${lastError})`,
+      )
     }
     if (failed.length > 0) await sleep(pollMs * attempt)
     pending = failed
