@@ -9,6 +9,7 @@ import {
   GetShardIteratorCommand,
   KinesisClient,
   ListShardsCommand,
+  type KinesisClientConfig,
   type ChildShard,
   type GetRecordsCommandOutput,
   type Shard,
@@ -34,6 +35,8 @@ export type FakeFault =
   | { readonly patch: Partial<GetRecordsCommandOutput> }
   /** Report that the SDK made this many attempts for the (successful) call. */
   | { readonly attempts: number }
+  /** The HTTP body is cut in half (real SDK client only): the SDK cannot parse it. */
+  | { readonly truncate: true }
 
 const ITERATOR_LIFETIME_MS = 300_000
 
@@ -97,7 +100,9 @@ export class FakeShard {
 
   /** The time of every attempt of `op` (a call standing for k attempts counts k times). */
   attemptTimes(op: FakeCall['op']): number[] {
-    return this.calls.filter((c) => c.op === op).flatMap((c) => Array<number>(c.attempts).fill(c.at))
+    return this.calls
+      .filter((c) => c.op === op)
+      .flatMap((c) => Array<number>(c.attempts).fill(c.at))
   }
 
   #takeFault(op: FakeCall['op']): FakeFault | undefined {
@@ -128,6 +133,7 @@ export class FakeShard {
         break
     }
     if (fault !== undefined && 'patch' in fault) output = { ...output, ...fault.patch }
+    if (fault !== undefined && 'truncate' in fault) output = { ...output, $truncate: true }
     return { ...output, $metadata: { httpStatusCode: 200, attempts, totalRetryDelay: 0 } }
   }
 
@@ -150,7 +156,9 @@ export class FakeShard {
         break
       case 'AT_TIMESTAMP': {
         const ts = (input.Timestamp as Date).getTime()
-        index = this.records.findIndex((r) => (r.ApproximateArrivalTimestamp as Date).getTime() >= ts)
+        index = this.records.findIndex(
+          (r) => (r.ApproximateArrivalTimestamp as Date).getTime() >= ts,
+        )
         if (index === -1) index = this.records.length
         break
       }
@@ -166,9 +174,16 @@ export class FakeShard {
   }
 
   #getRecords(input: Record<string, unknown>): Record<string, unknown> {
-    const [, index, issued] = String(input.ShardIterator).split('/').map(Number) as [number, number, number]
+    const [, index, issued] = String(input.ShardIterator).split('/').map(Number) as [
+      number,
+      number,
+      number,
+    ]
     if (this.clock.now() - issued > ITERATOR_LIFETIME_MS) {
-      throw new ExpiredIteratorException({ message: 'Iterator expired.', $metadata: { httpStatusCode: 400, attempts: 1 } })
+      throw new ExpiredIteratorException({
+        message: 'Iterator expired.',
+        $metadata: { httpStatusCode: 400, attempts: 1 },
+      })
     }
     const limit = (input.Limit as number | undefined) ?? 10_000
     const page = this.records.slice(index, index + limit)
@@ -229,18 +244,28 @@ export function sdkClient(shard: FakeShard, maxAttempts = 3): KinesisClient {
   })
 }
 
-function noDelayRetryStrategy(maxAttempts: number): NonNullable<ConstructorParameters<typeof KinesisClient>[0]['retryStrategy']> {
-  const token = (count: number) => ({ getRetryCount: () => count, getRetryDelay: () => 0, getRetryTokenCount: () => 1 })
+type RetryStrategy = NonNullable<KinesisClientConfig['retryStrategy']>
+
+function noDelayRetryStrategy(maxAttempts: number): RetryStrategy {
+  const token = (count: number) => ({
+    getRetryCount: () => count,
+    getRetryDelay: () => 0,
+    getRetryTokenCount: () => 1,
+  })
   return {
     mode: 'standard',
     acquireInitialRetryToken: () => Promise.resolve(token(0)),
-    refreshRetryTokenForRetry: (previous: { getRetryCount(): number }, info: { errorType: string }) => {
+    refreshRetryTokenForRetry: (
+      previous: { getRetryCount(): number },
+      info: { errorType: string },
+    ) => {
       const next = previous.getRetryCount() + 1
-      if (info.errorType === 'CLIENT_ERROR' || next >= maxAttempts) return Promise.reject(new Error('no more retries'))
+      if (info.errorType === 'CLIENT_ERROR' || next >= maxAttempts)
+        return Promise.reject(new Error('no more retries'))
       return Promise.resolve(token(next))
     },
     recordSuccess: () => {},
-  } as unknown as NonNullable<ConstructorParameters<typeof KinesisClient>[0]['retryStrategy']>
+  }
 }
 
 interface FakeHttpRequest {
@@ -257,15 +282,31 @@ class FakeHttpHandler {
 
   async handle(
     request: FakeHttpRequest,
-    options: { abortSignal?: AbortSignal } = {},
-  ): Promise<{ response: { statusCode: number; headers: Record<string, string>; body: Uint8Array } }> {
+    options: { abortSignal?: unknown } = {},
+  ): Promise<{
+    response: { statusCode: number; headers: Record<string, string>; body: Uint8Array }
+  }> {
     const target = request.headers['x-amz-target'] ?? ''
     const op = target.slice(target.indexOf('.') + 1) as FakeCall['op']
-    const input = JSON.parse(String(request.body)) as Record<string, unknown>
+    const body =
+      request.body instanceof Uint8Array
+        ? new TextDecoder().decode(request.body)
+        : String(request.body)
+    const input = JSON.parse(body) as Record<string, unknown>
     if (typeof input.Timestamp === 'number') input.Timestamp = new Date(input.Timestamp * 1000)
     try {
-      const { $metadata: _m, ...output } = await this.#shard.serve(op, input, options.abortSignal)
-      return json(200, toWire(output))
+      const {
+        $metadata: _m,
+        $truncate,
+        ...output
+      } = await this.#shard.serve(op, input, options.abortSignal as AbortSignal | undefined)
+      const response = json(200, toWire(output))
+      if ($truncate === true)
+        response.response.body = response.response.body.subarray(
+          0,
+          response.response.body.length >> 1,
+        )
+      return response
     } catch (error) {
       const e = error as Error & { $metadata?: { httpStatusCode?: number } }
       if (e.name === 'AbortError') throw e
@@ -319,13 +360,16 @@ export async function settle(turns = 5): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve))
 }
 
-/** Every window of `windowMs` holds at most how many of `times` (sorted or not). */
+/**
+ * The most of `times` (sorted or not) inside any half-open window [t, t + windowMs). Times a
+ * nanosecond short of a full window apart count as a window apart (floating-point sums).
+ */
 export function maxInWindow(times: readonly number[], windowMs = 1000): number {
   const sorted = [...times].sort((a, b) => a - b)
   let best = 0
   let start = 0
   for (let end = 0; end < sorted.length; end++) {
-    while ((sorted[end] as number) - (sorted[start] as number) >= windowMs) start++
+    while ((sorted[end] as number) - (sorted[start] as number) >= windowMs - 1e-6) start++
     best = Math.max(best, end - start + 1)
   }
   return best

@@ -4,7 +4,12 @@
 
 import { abortReason, type Clock } from '../clock.js'
 import { KineError } from '../errors.js'
-import { governAttempts, type CommandWithStack, type ShardThrottle, type ThrottledOperation } from './throttle.js'
+import {
+  governAttempts,
+  type CommandWithStack,
+  type ShardThrottle,
+  type ThrottledOperation,
+} from './throttle.js'
 
 /** What a governed send needs; one per reader. */
 export interface GovernedSendContext {
@@ -91,7 +96,8 @@ export async function governedSend<T>(
     const attempts = Math.max(seen, metadataAttempts(error) ?? 1)
     if (operation !== undefined) throttle.charge(operation, attempts - Math.max(seen, 1))
     context.onAttempts?.(name, attempts)
-    if (seen === 0) context.onAttemptError?.(name, controller.signal.aborted ? controller.signal.reason : error)
+    if (seen === 0)
+      context.onAttemptError?.(name, controller.signal.aborted ? controller.signal.reason : error)
     // Our own abort (the caller's signal or a timeout) explains the failure better than the
     // SDK's generic AbortError.
     if (controller.signal.aborted) throw controller.signal.reason as Error
@@ -103,7 +109,8 @@ export async function governedSend<T>(
 }
 
 function metadataAttempts(value: unknown): number | undefined {
-  const attempts = (value as { $metadata?: { attempts?: unknown } } | null | undefined)?.$metadata?.attempts
+  const attempts = (value as { $metadata?: { attempts?: unknown } } | null | undefined)?.$metadata
+    ?.attempts
   return typeof attempts === 'number' && attempts >= 1 ? attempts : undefined
 }
 
@@ -121,7 +128,7 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<
         signal.removeEventListener('abort', onAbort)
         resolve(value)
       },
-      (error: unknown) => {
+      (error: Error) => {
         signal.removeEventListener('abort', onAbort)
         reject(error)
       },

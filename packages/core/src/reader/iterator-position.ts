@@ -12,6 +12,8 @@ const SEQUENCE_NUMBER = /^\d{1,128}$/
  *
  * - `'TRIM_HORIZON'` / `{ type: 'TRIM_HORIZON' }`: the oldest record still in the shard.
  * - `'LATEST'` / `{ type: 'LATEST' }`: only records written after the first iterator is issued.
+ *   (Should that iterator expire before any record came, reading resumes AT_TIMESTAMP of the
+ *   moment it was asked for, by this host's clock, so records written meanwhile are not skipped.)
  * - `AT_TIMESTAMP`: the first record that arrived at or after `timestamp`.
  * - `AT_SEQUENCE_NUMBER` / `AFTER_SEQUENCE_NUMBER`: at or after one Kinesis record (a whole KPL
  *   aggregate shares one sequence number).
@@ -62,7 +64,10 @@ export function positionProblems(position: unknown, key = 'position'): string[] 
     case 'AFTER_CHECKPOINT': {
       const problems = sequenceProblems(p.sequenceNumber, key)
       const sub = p.subSequenceNumber
-      if (sub !== undefined && !(typeof sub === 'number' && Number.isSafeInteger(sub) && sub >= 0)) {
+      if (
+        sub !== undefined &&
+        !(typeof sub === 'number' && Number.isSafeInteger(sub) && sub >= 0)
+      ) {
         problems.push(`${key}.subSequenceNumber: expected a non-negative integer`)
       }
       return problems
@@ -94,7 +99,10 @@ export function iteratorRequest(position: ShardPosition): IteratorRequest {
       return { ShardIteratorType: position.type, StartingSequenceNumber: position.sequenceNumber }
     case 'AFTER_CHECKPOINT':
       // AT, not AFTER: the checkpoint may sit inside an aggregate whose later user records are still due.
-      return { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: position.sequenceNumber }
+      return {
+        ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+        StartingSequenceNumber: position.sequenceNumber,
+      }
   }
 }
 

@@ -63,7 +63,9 @@ export function classifyReadError(
     const code = /\bshard\b/i.test(detail) ? 'SHARD_NOT_FOUND' : 'STREAM_NOT_FOUND'
     return {
       action: 'fail',
-      error: new ResourceNotFoundError(code, `${what} does not exist (${detail})`, { cause: error }),
+      error: new ResourceNotFoundError(code, `${what} does not exist (${detail})`, {
+        cause: error,
+      }),
     }
   }
   const kineError = toKineError(error, what)

@@ -9,7 +9,12 @@ import { silentLogger, type Logger } from '../logger.js'
 import { noopMetrics, type MetricsSink } from '../metrics.js'
 import { OptionsValidator } from '../validate.js'
 import { positionProblems, type ShardPosition } from './iterator-position.js'
-import { limitsProblems, resolveLimits, type ReaderLimits, type ResolvedReaderLimits } from './throttle.js'
+import {
+  limitsProblems,
+  resolveLimits,
+  type ReaderLimits,
+  type ResolvedReaderLimits,
+} from './throttle.js'
 
 /** GetRecords `Limit`: the Kinesis maximum, 10,000 records per call. */
 export const DEFAULT_GET_RECORDS_LIMIT = 10_000
@@ -160,7 +165,8 @@ export function resolveShardReaderOptions(options: ShardReaderOptions): Resolved
     for (const problem of limitsProblems(raw('limits'))) v.add(problem)
     const timeout = raw('requestTimeoutMs')
     v.check(
-      timeout === undefined || (typeof timeout === 'number' && timeout > 0 && !Number.isNaN(timeout)),
+      timeout === undefined ||
+        (typeof timeout === 'number' && timeout > 0 && !Number.isNaN(timeout)),
       'requestTimeoutMs: expected a positive number of milliseconds or Infinity',
     )
     const maxRetries = raw('maxRetries')

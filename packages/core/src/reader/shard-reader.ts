@@ -20,7 +20,12 @@ import type { RecordPosition } from '../sequence-number.js'
 import { buildBatch } from './batch.js'
 import { childShardsFromResponse, listChildShards, type ChildShard } from './child-shards.js'
 import { governedSend, raceAbort, type GovernedSendContext } from './governed-send.js'
-import { checkpointOf, describePosition, iteratorRequest, type ShardPosition } from './iterator-position.js'
+import {
+  checkpointOf,
+  describePosition,
+  iteratorRequest,
+  type ShardPosition,
+} from './iterator-position.js'
 import { classifyReadError, malformedResponseError, type ReadVerdict } from './retry-policy.js'
 import {
   resolveShardReaderOptions,
@@ -76,6 +81,10 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
   readonly #send: GovernedSendContext
   #lastSequenceNumber: string | undefined
   #checkpoint: RecordPosition | undefined
+  // Wall time just before the first LATEST iterator was asked for: where a LATEST read resumes
+  // if its iterator is lost before any record came (asking LATEST again would skip the records
+  // written meanwhile).
+  #latestFrom: Date | undefined
   #reading = false
 
   /** @throws InvalidConfigError listing every problem with `options` */
@@ -93,7 +102,8 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
       requestTimeoutMs: o.requestTimeoutMs,
       signal: o.signal,
       onAttempts: (operation, attempts) => {
-        if (operation === 'GetRecords') o.metrics.record('GetRecords.Calls', attempts, 'Count', this.#dimensions)
+        if (operation === 'GetRecords')
+          o.metrics.record('GetRecords.Calls', attempts, 'Count', this.#dimensions)
       },
       onAttemptError: (operation, error) => {
         if (operation !== 'GetRecords' || o.signal?.aborted) return
@@ -127,7 +137,10 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
 
   async *#run(): AsyncGenerator<ShardBatch, void, undefined> {
     if (this.#reading) {
-      throw new KineError('INVALID_CONFIG', `shard ${this.shardId} is already being read by this ShardReader`)
+      throw new KineError(
+        'INVALID_CONFIG',
+        `shard ${this.shardId} is already being read by this ShardReader`,
+      )
     }
     this.#reading = true
     const { clock, signal } = this.#o
@@ -157,10 +170,18 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
           const verdict = classifyReadError(error, this.#o.streamLabel, this.shardId, signal)
           if (verdict.action === 'renew-iterator') {
             this.#o.metrics.record('ExpiredIterators', 1, 'Count', this.#dimensions)
-            this.#log.debug({ after: this.#lastSequenceNumber }, 'shard iterator expired, getting a fresh one')
+            this.#log.debug(
+              { after: this.#lastSequenceNumber },
+              'shard iterator expired, getting a fresh one',
+            )
             iterator = undefined
             // A fresh iterator that expires at once (a badly skewed clock) must not spin.
-            if (++renewals > 1) failures = await this.#failed('GetRecords', { ...verdict, action: 'retry', throttled: false }, failures)
+            if (++renewals > 1)
+              failures = await this.#failed(
+                'GetRecords',
+                { ...verdict, action: 'retry', throttled: false },
+                failures,
+              )
             continue
           }
           failures = await this.#failed('GetRecords', verdict, failures)
@@ -172,18 +193,26 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
         const records = output.Records as NonNullable<GetRecordsCommandOutput['Records']>
         const built = buildBatch(records, this.shardId, this.#o.hashKeyRange, this.#checkpoint)
         this.#checkpoint = built.checkpoint
-        if (built.lastSequenceNumber !== undefined) this.#lastSequenceNumber = built.lastSequenceNumber
+        if (built.lastSequenceNumber !== undefined)
+          this.#lastSequenceNumber = built.lastSequenceNumber
         this.#throttle.spendBytes(built.bytes)
         const behind = output.MillisBehindLatest
-        if (behind !== undefined) this.#o.metrics.record('MillisBehindLatest', behind, 'Milliseconds', this.#dimensions)
+        if (behind !== undefined)
+          this.#o.metrics.record('MillisBehindLatest', behind, 'Milliseconds', this.#dimensions)
 
         iterator = output.NextShardIterator ?? undefined
         if (iterator === undefined) {
           yield await this.#endBatch(built.records, behind, output)
           return
         }
-        readyAt = records.length === 0 && (behind ?? 0) === 0 ? clock.now() + this.#o.idleWaitMs : -Infinity
-        yield { records: built.records, millisBehindLatest: behind, shardEnded: false, childShards: undefined }
+        readyAt =
+          records.length === 0 && (behind ?? 0) === 0 ? clock.now() + this.#o.idleWaitMs : -Infinity
+        yield {
+          records: built.records,
+          millisBehindLatest: behind,
+          shardEnded: false,
+          childShards: undefined,
+        }
       }
     } finally {
       this.#reading = false
@@ -193,15 +222,19 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
   /** GetShardIterator at the start position, or right after the last record read. */
   async #getIterator(): Promise<string | undefined> {
     const o = this.#o
-    const position: ShardPosition =
-      this.#lastSequenceNumber === undefined
-        ? o.position
-        : { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: this.#lastSequenceNumber }
+    let position: ShardPosition = o.position
+    if (this.#lastSequenceNumber !== undefined) {
+      position = { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: this.#lastSequenceNumber }
+    } else if (this.#latestFrom !== undefined) {
+      position = { type: 'AT_TIMESTAMP', timestamp: this.#latestFrom }
+    }
+    const request = iteratorRequest(position)
+    const wallBefore = o.clock.wallNow()
     const command = new GetShardIteratorCommand({
       ...(o.streamName !== undefined ? { StreamName: o.streamName } : {}),
       ...(o.streamARN !== undefined ? { StreamARN: o.streamARN } : {}),
       ShardId: o.shardId,
-      ...iteratorRequest(position),
+      ...request,
     })
     const { output } = await governedSend<GetShardIteratorCommandOutput>(
       this.#send,
@@ -210,6 +243,7 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
       command,
       (options) => o.client.send(command, options),
     )
+    if (request.ShardIteratorType === 'LATEST') this.#latestFrom = new Date(wallBefore)
     this.#log.debug({ position: describePosition(position) }, 'got a shard iterator')
     return output.ShardIterator ?? undefined
   }
@@ -243,7 +277,8 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
     output: GetRecordsCommandOutput | undefined,
   ): Promise<ShardBatch> {
     const childShards =
-      childShardsFromResponse(output?.ChildShards) ?? (await this.#retrying('ListShards', () => this.#listChildren()))
+      childShardsFromResponse(output?.ChildShards) ??
+      (await this.#retrying('ListShards', () => this.#listChildren()))
     this.#log.info({ childShards: childShards.map((c) => c.shardId) }, 'shard ended')
     return { records, millisBehindLatest, shardEnded: true, childShards }
   }
@@ -261,9 +296,13 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
       o.clock.sleep(ms, deadline.signal).then(
         () =>
           controller.abort(
-            new KineError('TIMEOUT', `ListShards for the children of ${o.shardId} took over ${ms} ms`, {
-              retryable: true,
-            }),
+            new KineError(
+              'TIMEOUT',
+              `ListShards for the children of ${o.shardId} took over ${ms} ms`,
+              {
+                retryable: true,
+              },
+            ),
           ),
         () => {},
       )
@@ -294,7 +333,9 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
         const verdict = classifyReadError(error, this.#o.streamLabel, this.shardId, this.#o.signal)
         failures = await this.#failed(
           operation,
-          verdict.action === 'renew-iterator' ? { ...verdict, action: 'retry', throttled: false } : verdict,
+          verdict.action === 'renew-iterator'
+            ? { ...verdict, action: 'retry', throttled: false }
+            : verdict,
           failures,
         )
       }
@@ -317,7 +358,10 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
       case 'renew-iterator': {
         const count = failures + 1
         if (count > o.maxRetries) {
-          this.#log.error({ err: verdict.error, operation, failures: count }, 'shard read gave up retrying')
+          this.#log.error(
+            { err: verdict.error, operation, failures: count },
+            'shard read gave up retrying',
+          )
           throw verdict.error
         }
         const delay = backoffDelay(count - 1, {
@@ -326,7 +370,10 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
           random: o.random,
         })
         const level = verdict.action === 'retry' && verdict.throttled ? 'debug' : 'warn'
-        this.#log[level]({ err: verdict.error, operation, failures: count, delayMs: Math.round(delay) }, `${operation} failed, retrying`)
+        this.#log[level](
+          { err: verdict.error, operation, failures: count, delayMs: Math.round(delay) },
+          `${operation} failed, retrying`,
+        )
         await o.clock.sleep(delay, o.signal)
         return count
       }
@@ -335,6 +382,8 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
 }
 
 /** Shorthand for `new ShardReader(options).read()`: validates `options` at once, reads lazily. */
-export function readShard(options: ShardReaderOptions): AsyncGenerator<ShardBatch, void, undefined> {
+export function readShard(
+  options: ShardReaderOptions,
+): AsyncGenerator<ShardBatch, void, undefined> {
   return new ShardReader(options).read()
 }

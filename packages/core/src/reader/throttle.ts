@@ -44,13 +44,20 @@ export interface ResolvedReaderLimits {
 }
 
 /** Applies the defaults; `'unlimited'` lifts every limit. */
-export function resolveLimits(limits: ReaderLimits | 'unlimited' | undefined): ResolvedReaderLimits {
+export function resolveLimits(
+  limits: ReaderLimits | 'unlimited' | undefined,
+): ResolvedReaderLimits {
   if (limits === 'unlimited') {
-    return { getRecordsPerSecond: Infinity, getShardIteratorPerSecond: Infinity, bytesPerSecond: Infinity }
+    return {
+      getRecordsPerSecond: Infinity,
+      getShardIteratorPerSecond: Infinity,
+      bytesPerSecond: Infinity,
+    }
   }
   return {
     getRecordsPerSecond: limits?.getRecordsPerSecond ?? DEFAULT_GET_RECORDS_PER_SECOND,
-    getShardIteratorPerSecond: limits?.getShardIteratorPerSecond ?? DEFAULT_GET_SHARD_ITERATOR_PER_SECOND,
+    getShardIteratorPerSecond:
+      limits?.getShardIteratorPerSecond ?? DEFAULT_GET_SHARD_ITERATOR_PER_SECOND,
     bytesPerSecond: limits?.bytesPerSecond ?? DEFAULT_READ_BYTES_PER_SECOND,
   }
 }
@@ -65,7 +72,10 @@ export function limitsProblems(limits: unknown, key = 'limits'): string[] {
   const l = limits as Record<string, unknown>
   for (const name of ['getRecordsPerSecond', 'getShardIteratorPerSecond'] as const) {
     const v = l[name]
-    if (v !== undefined && !(v === Infinity || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1))) {
+    if (
+      v !== undefined &&
+      !(v === Infinity || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1))
+    ) {
       problems.push(`${key}.${name}: expected a positive integer or Infinity`)
     }
   }
@@ -77,39 +87,58 @@ export function limitsProblems(limits: unknown, key = 'limits'): string[] {
 }
 
 /**
- * At most `limit` events in any one-second window: the times of the last `limit` events are kept
- * in a ring, and a new one may go once the oldest of them is a second old.
+ * At most `limit` events in any one-second window: each event gets a slot at least a second after
+ * the event `limit` places before it, and no earlier than the event before it. Attempts reported
+ * after the fact take the next free slots even if those lie ahead, so later calls pay them back.
  */
 class CallWindow {
   readonly #limit: number
-  readonly #times: number[] = []
+  // The slots of the last `limit` events, oldest first, as a ring.
+  readonly #slots: number[] = []
   #oldest = 0
 
   constructor(limit: number) {
     this.#limit = limit
   }
 
-  /** Milliseconds until one more call may go (0: now). */
-  delay(now: number): number {
-    if (this.#limit === Infinity || this.#times.length < this.#limit) return 0
-    return Math.max(0, (this.#times[this.#oldest] as number) + 1000 - now)
+  #newestIndex(): number {
+    return this.#slots.length < this.#limit
+      ? this.#slots.length - 1
+      : (this.#oldest + this.#limit - 1) % this.#limit
   }
 
+  /** The earliest slot for one more event, given the time is `now`. */
+  #nextSlot(now: number): number {
+    if (this.#slots.length === 0) return now
+    let slot = Math.max(now, this.#slots[this.#newestIndex()] as number)
+    if (this.#slots.length === this.#limit)
+      slot = Math.max(slot, (this.#slots[this.#oldest] as number) + 1000)
+    return slot
+  }
+
+  /** Milliseconds until one more call may go (0: now). */
+  delay(now: number): number {
+    if (this.#limit === Infinity) return 0
+    return this.#nextSlot(now) - now
+  }
+
+  /** Takes the next slot for an event happening at `now` (or, if it is taken, the next free one). */
   record(now: number): void {
     if (this.#limit === Infinity) return
-    if (this.#times.length < this.#limit) {
-      this.#times.push(now)
+    const slot = this.#nextSlot(now)
+    if (this.#slots.length < this.#limit) {
+      this.#slots.push(slot)
       return
     }
-    this.#times[this.#oldest] = now
+    this.#slots[this.#oldest] = slot
     this.#oldest = (this.#oldest + 1) % this.#limit
   }
 
-  /** Moves the newest call to `now` (it was admitted a little before it really went out). */
+  /** Moves the newest slot to `now` (it was admitted a little before it really went out). */
   touchNewest(now: number): void {
-    if (this.#limit === Infinity || this.#times.length === 0) return
-    const newest = this.#times.length < this.#limit ? this.#times.length - 1 : (this.#oldest + this.#limit - 1) % this.#limit
-    this.#times[newest] = Math.max(this.#times[newest] as number, now)
+    if (this.#limit === Infinity || this.#slots.length === 0) return
+    const newest = this.#newestIndex()
+    this.#slots[newest] = Math.max(this.#slots[newest] as number, now)
   }
 }
 
@@ -127,14 +156,17 @@ class ByteBudget {
   }
 
   #repay(now: number): void {
-    if (this.#debt > 0) this.#debt = Math.max(0, this.#debt - ((now - this.#at) * this.#rate) / 1000)
+    if (this.#debt > 0)
+      this.#debt = Math.max(0, this.#debt - ((now - this.#at) * this.#rate) / 1000)
     this.#at = now
   }
 
   delay(now: number): number {
     if (this.#rate === Infinity) return 0
     this.#repay(now)
-    return this.#debt <= 0 ? 0 : (this.#debt * 1000) / this.#rate
+    const ms = (this.#debt * 1000) / this.#rate
+    // Under a millisecond is not worth a timer; the debt stays and the next response adds to it.
+    return ms < 1 ? 0 : ms
   }
 
   spend(bytes: number, now: number): void {
@@ -243,6 +275,11 @@ export function governAttempts(command: CommandWithStack, hooks: AttemptHooks): 
   // The stack's overloads are typed per step; this is the finalizeRequest form.
   command.middlewareStack.add(
     middleware as never,
-    { step: 'finalizeRequest', priority: 'normal', name: 'kineAttemptGovernor', override: true } as never,
+    {
+      step: 'finalizeRequest',
+      priority: 'normal',
+      name: 'kineAttemptGovernor',
+      override: true,
+    } as never,
   )
 }
