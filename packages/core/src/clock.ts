@@ -9,37 +9,50 @@ export interface Clock {
   /** Wall-clock milliseconds since the epoch: only for timestamps shown to people or AWS. */
   wallNow(): number
   /**
-   * Resolves after `ms`; rejects with an `AbortedError` as soon as `signal` aborts.
-   * A pending sleep keeps the process alive (a reader waiting for records is work in progress):
-   * whatever sleeps takes a signal, and stopping aborts it.
+   * Resolves after `ms`; rejects with an `AbortedError` (or the signal's reason) as soon as
+   * `signal` aborts. Whatever sleeps takes a signal, and stopping aborts it.
    */
   sleep(ms: number, signal?: AbortSignal): Promise<void>
 }
 
-/** The real clock: `performance.now()` for intervals, `Date.now()` for timestamps. */
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  wallNow: () => Date.now(),
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(abortReason(signal))
-        return
-      }
-      const onAbort = (): void => {
-        clearTimeout(timer)
-        reject(abortReason(signal))
-      }
-      const timer = setTimeout(
-        () => {
-          signal?.removeEventListener('abort', onAbort)
-          resolve()
-        },
-        Math.max(0, ms),
-      )
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
-  },
+/**
+ * The real clock: `performance.now()` for intervals, `Date.now()` for timestamps. Its sleeps keep
+ * the process alive (a reader waiting for records is work in progress).
+ */
+export const systemClock: Clock = realClock(true)
+
+/**
+ * The real clock for housekeeping timers (a metrics sink's flush): its sleeps never hold the
+ * process open, so an app that ends without closing the sink still exits.
+ */
+export const backgroundClock: Clock = realClock(false)
+
+function realClock(keepAlive: boolean): Clock {
+  return {
+    now: () => performance.now(),
+    wallNow: () => Date.now(),
+    sleep(ms: number, signal?: AbortSignal): Promise<void> {
+      return new Promise((resolve, reject) => {
+        if (signal?.aborted) {
+          reject(abortReason(signal))
+          return
+        }
+        const onAbort = (): void => {
+          clearTimeout(timer)
+          reject(abortReason(signal))
+        }
+        const timer = setTimeout(
+          () => {
+            signal?.removeEventListener('abort', onAbort)
+            resolve()
+          },
+          Math.max(0, ms),
+        )
+        if (!keepAlive) timer.unref()
+        signal?.addEventListener('abort', onAbort, { once: true })
+      })
+    },
+  }
 }
 
 /** The error a wait rejects with when its signal aborts: the signal's own reason if it is an Error. */

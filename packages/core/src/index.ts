@@ -12,7 +12,7 @@ export {
   type KineErrorCode,
   type KineErrorOptions,
 } from './errors.js'
-export { systemClock, ManualClock, abortReason, type Clock } from './clock.js'
+export { systemClock, backgroundClock, ManualClock, abortReason, type Clock } from './clock.js'
 export { silentLogger, type Logger, type LogFn } from './logger.js'
 export {
   METRICS,
