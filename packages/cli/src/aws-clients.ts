@@ -46,7 +46,9 @@ export async function resolveRegion(
   const given = settings.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION)
   if (given !== undefined) return given
   // Let the SDK read the shared config file for the profile's region.
-  const probe = new KinesisClient(settings.profile === undefined ? {} : { profile: settings.profile })
+  const probe = new KinesisClient(
+    settings.profile === undefined ? {} : { profile: settings.profile },
+  )
   try {
     return await probe.config.region()
   } catch {

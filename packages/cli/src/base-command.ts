@@ -4,7 +4,7 @@
 import { inspect } from 'node:util'
 import { Command, Errors, Flags } from '@oclif/core'
 import { createAwsClients, type AwsClients, type AwsSettings } from './aws-clients.js'
-import { describeFailure, type FailureContext } from './cli-errors.js'
+import { describeFailure, EXIT_USAGE, type CliFailure, type FailureContext } from './cli-errors.js'
 
 const endpointFlag = (service: string, example: string) =>
   Flags.string({
@@ -14,7 +14,12 @@ const endpointFlag = (service: string, example: string) =>
       try {
         new URL(input)
       } catch {
-        throw new Error(`${JSON.stringify(input)} is not a URL (expected e.g. ${example})`)
+        throw new Errors.CLIError(
+          `${JSON.stringify(input)} is not a URL (expected e.g. ${example})`,
+          {
+            exit: EXIT_USAGE,
+          },
+        )
       }
       return Promise.resolve(input)
     },
@@ -24,7 +29,7 @@ const endpointFlag = (service: string, example: string) =>
 export const awsFlags = {
   region: Flags.string({
     description:
-      'AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s region, else us-east-1]',
+      "AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1]",
     helpGroup: 'AWS',
   }),
   profile: Flags.string({
@@ -81,21 +86,37 @@ export abstract class KineCommand extends Command {
     process.stderr.write(`${line}\n`)
   }
 
-  override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
-    const failure = describeFailure(error, this.failureContext)
-    if (failure === undefined) return super.catch(error)
+  override catch(error: Error & { exitCode?: number }): Promise<unknown> {
+    // `this.exit()` and the like: nothing to say.
+    if ((error as { code?: unknown }).code === 'EEXIT') return Promise.reject(error)
+    const failure = describeFailure(error, this.failureContext) ?? usageFailure(error)
     // Flags may not have parsed (that may be the error), so look at the raw arguments.
     if (this.argv.includes('--debug')) process.stderr.write(`${inspect(error, { depth: 6 })}\n`)
     if (this.jsonEnabled()) {
       process.exitCode = failure.exit
       this.logJson({ error: { code: failure.code, message: failure.message } })
-      return undefined
+      return Promise.resolve(undefined)
     }
-    throw new Errors.CLIError(failure.message, { exit: failure.exit })
+    // Printed here, unwrapped and without oclif's decorations, so it reads (and greps) as one message.
+    process.stderr.write(`Error: ${failure.message}\n`)
+    const quiet = new Errors.CLIError(failure.message, { exit: failure.exit })
+    quiet.skipOclifErrorHandling = true
+    return Promise.reject(quiet)
   }
 
   override async finally(error: Error | undefined): Promise<unknown> {
     this.#clients?.destroy()
     return super.finally(error)
+  }
+}
+
+/** An oclif error (a flag that did not parse, a missing argument): a usage error. */
+function usageFailure(error: Error): CliFailure {
+  const exit = (error as { oclif?: { exit?: unknown } }).oclif?.exit
+  // Every parse error is a usage error, whatever exit code oclif gave that kind.
+  return {
+    code: 'USAGE',
+    exit: 'parse' in error || typeof exit !== 'number' || exit === 0 ? EXIT_USAGE : exit,
+    message: error.message,
   }
 }

@@ -54,14 +54,17 @@ function where(context: FailureContext, endpoint: string | undefined): string {
   if (context.region !== undefined) parts.push(`region ${context.region}`)
   if (endpoint !== undefined) parts.push(`endpoint ${endpoint}`)
   if (context.settings?.profile !== undefined) parts.push(`profile ${context.settings.profile}`)
-  return parts.length === 0 ? '' : ` (${parts.join(', ')})`
+  return parts.length === 0 ? '' : `Looked in ${parts.join(', ')}. `
 }
 
 /**
  * The message and exit code for an error a command threw; `undefined` for oclif's own errors
  * (parsing, exit), which are rethrown as they are.
  */
-export function describeFailure(error: unknown, context: FailureContext = {}): CliFailure | undefined {
+export function describeFailure(
+  error: unknown,
+  context: FailureContext = {},
+): CliFailure | undefined {
   if (isOclifError(error)) return undefined
   const chain = causes(error)
   const settings = context.settings ?? {}
@@ -82,43 +85,44 @@ export function describeFailure(error: unknown, context: FailureContext = {}): C
   }
 
   const kine = chain.find((e): e is KineError => isKineError(e))
-  if (kine !== undefined) {
-    switch (kine.code) {
-      case 'INVALID_CONFIG':
-        return { code: kine.code, exit: EXIT_USAGE, message: kine.message }
-      case 'STREAM_NOT_FOUND':
-      case 'SHARD_NOT_FOUND':
-        return {
-          code: kine.code,
-          exit: EXIT_FAILURE,
-          message: `${kine.message}${where(context, settings.kinesisEndpoint)}.\nCheck the name, --region and --profile.`,
-        }
-      case 'TABLE_NOT_FOUND':
-        return {
-          code: kine.code,
-          exit: EXIT_FAILURE,
-          message: `${kine.message}${where(context, settings.dynamodbEndpoint)}.\nCheck the name, --region and --profile.`,
-        }
-      case 'ACCESS_DENIED':
-        return {
-          code: kine.code,
-          exit: EXIT_FAILURE,
-          message: `${kine.message}${where(context, undefined)}.\nThe credentials in use may not do this: check the IAM policy, or use another --profile.`,
-        }
-      default:
-        break
+  if (kine?.code === 'INVALID_CONFIG') {
+    return { code: kine.code, exit: EXIT_USAGE, message: kine.message }
+  }
+  if (kine?.code === 'STREAM_NOT_FOUND' || kine?.code === 'SHARD_NOT_FOUND') {
+    return {
+      code: kine.code,
+      exit: EXIT_FAILURE,
+      message: `${kine.message}.\n${where(context, settings.kinesisEndpoint)}Check the name, --region and --profile.`,
+    }
+  }
+  if (kine?.code === 'TABLE_NOT_FOUND') {
+    return {
+      code: kine.code,
+      exit: EXIT_FAILURE,
+      message: `${kine.message}.\n${where(context, settings.dynamodbEndpoint)}Check the name, --region and --profile.`,
+    }
+  }
+  if (kine?.code === 'ACCESS_DENIED') {
+    return {
+      code: kine.code,
+      exit: EXIT_FAILURE,
+      message: `${kine.message}.\n${where(context, undefined)}The credentials in use may not do this: check the IAM policy, or use another --profile.`,
     }
   }
 
   const network = chain.find((e) => NETWORK.has(awsErrorName(e)))
   if (network !== undefined) {
-    const endpoints = [settings.kinesisEndpoint, settings.dynamodbEndpoint, settings.cloudwatchEndpoint]
+    const endpoints = [
+      settings.kinesisEndpoint,
+      settings.dynamodbEndpoint,
+      settings.cloudwatchEndpoint,
+    ]
       .filter((e) => e !== undefined)
       .join(', ')
     return {
       code: 'UNREACHABLE',
       exit: EXIT_FAILURE,
-      message: `could not reach AWS${endpoints === '' ? where(context, undefined) : ` at ${endpoints}`}: ${awsErrorName(network)} ${messageOf(network)}`,
+      message: `could not reach AWS${endpoints === '' ? '' : ` at ${endpoints}`}: ${awsErrorName(network)} ${messageOf(network)}`,
     }
   }
 
@@ -127,7 +131,10 @@ export function describeFailure(error: unknown, context: FailureContext = {}): C
   return {
     code: 'ERROR',
     exit: EXIT_FAILURE,
-    message: name !== '' && !messageOf(error).startsWith(name) ? `${name}: ${messageOf(error)}` : messageOf(error),
+    message:
+      name !== '' && !messageOf(error).startsWith(name)
+        ? `${name}: ${messageOf(error)}`
+        : messageOf(error),
   }
 }
 

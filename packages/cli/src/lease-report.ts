@@ -102,21 +102,19 @@ export async function leasesReport(
   const scan = await scanLeases(dynamodb, options.table)
   const leases = [...scan.leases].sort((a, b) => a.leaseKey.localeCompare(b.leaseKey))
   const invalid = scan.invalid.map((e) => ({ leaseKey: e.leaseKey ?? null, problems: e.problems }))
-  const rows = leases.map(
-    (lease): LeaseRow => ({
-      shardId: lease.leaseKey,
-      state: stateOf(lease),
-      owner: lease.leaseOwner ?? null,
-      leaseCounter: lease.leaseCounter,
-      checkpoint: lease.checkpoint,
-      checkpointSubSequenceNumber: lease.checkpointSubSequenceNumber,
-      ownerSwitchesSinceCheckpoint: lease.ownerSwitchesSinceCheckpoint,
-      parentShardIds: lease.parentShardIds,
-      childShardIds: lease.childShardIds,
-      checkpointOwner: lease.checkpointOwner ?? null,
-      pendingCheckpoint: lease.pendingCheckpoint ?? null,
-    }),
-  )
+  const rows = leases.map((lease): LeaseRow => ({
+    shardId: lease.leaseKey,
+    state: stateOf(lease),
+    owner: lease.leaseOwner ?? null,
+    leaseCounter: lease.leaseCounter,
+    checkpoint: lease.checkpoint,
+    checkpointSubSequenceNumber: lease.checkpointSubSequenceNumber,
+    ownerSwitchesSinceCheckpoint: lease.ownerSwitchesSinceCheckpoint,
+    parentShardIds: lease.parentShardIds,
+    childShardIds: lease.childShardIds,
+    checkpointOwner: lease.checkpointOwner ?? null,
+    pendingCheckpoint: lease.pendingCheckpoint ?? null,
+  }))
   if (options.streamName === undefined) return { table: options.table, leases: rows, invalid }
 
   const streamName = options.streamName
@@ -128,7 +126,10 @@ export async function leasesReport(
   const queue = [...leases]
   const worker = async (): Promise<void> => {
     for (let lease = queue.shift(); lease !== undefined; lease = queue.shift()) {
-      lags.set(lease.leaseKey, await leaseLag(client, streamName, lease, byId.get(lease.leaseKey), options.now))
+      lags.set(
+        lease.leaseKey,
+        await leaseLag(client, streamName, lease, byId.get(lease.leaseKey), options.now),
+      )
     }
   }
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker))
@@ -148,10 +149,7 @@ export async function leasesReport(
   }
 }
 
-const lag = (
-  status: LagStatus,
-  fields: Partial<Omit<LeaseLag, 'status'>> = {},
-): LeaseLag => ({
+const lag = (status: LagStatus, fields: Partial<Omit<LeaseLag, 'status'>> = {}): LeaseLag => ({
   status,
   oldestUnprocessedAgeMs: fields.oldestUnprocessedAgeMs ?? null,
   millisBehindLatest: fields.millisBehindLatest ?? null,
@@ -167,7 +165,8 @@ export async function leaseLag(
   now: number,
 ): Promise<LeaseLag> {
   if (lease.checkpoint === 'SHARD_END') return lag('finished')
-  if (shard === undefined) return lag('shard-gone', { note: 'not in the stream any more (aged out)' })
+  if (shard === undefined)
+    return lag('shard-gone', { note: 'not in the stream any more (aged out)' })
   if (lease.checkpoint === 'LATEST' || lease.checkpoint === 'AT_TIMESTAMP') {
     return lag('not-started', {
       note: `starts at ${lease.checkpoint} when first read; no position to compare yet`,
@@ -185,8 +184,11 @@ export async function leaseLag(
     const iterator = await kinesis.send(
       new GetShardIteratorCommand({ StreamName: streamName, ShardId: lease.leaseKey, ...position }),
     )
-    if (iterator.ShardIterator === undefined) return lag('caught-up', { note: 'at the shard\'s end' })
-    const page = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator.ShardIterator, Limit: 1 }))
+    if (iterator.ShardIterator === undefined)
+      return lag('caught-up', { note: "at the shard's end" })
+    const page = await kinesis.send(
+      new GetRecordsCommand({ ShardIterator: iterator.ShardIterator, Limit: 1 }),
+    )
     const first = page.Records?.[0]
     const millisBehindLatest = page.MillisBehindLatest ?? null
     if (first !== undefined) {
@@ -197,7 +199,7 @@ export async function leaseLag(
       })
     }
     if (page.NextShardIterator === undefined) {
-      return lag('caught-up', { millisBehindLatest, note: 'at the shard\'s end' })
+      return lag('caught-up', { millisBehindLatest, note: "at the shard's end" })
     }
     // An empty page with MillisBehindLatest > 0: records exist further on (Kinesis can answer
     // empty across a gap); report Kinesis' figure.
@@ -205,6 +207,8 @@ export async function leaseLag(
       ? lag('caught-up', { millisBehindLatest })
       : lag('behind', { millisBehindLatest })
   } catch (error) {
-    return lag('error', { note: toKineError(error, `shard ${lease.leaseKey}`, 'SHARD_NOT_FOUND').message })
+    return lag('error', {
+      note: toKineError(error, `shard ${lease.leaseKey}`, 'SHARD_NOT_FOUND').message,
+    })
   }
 }

@@ -1,7 +1,11 @@
 // What `kine ls` reports about a stream: DescribeStreamSummary for the stream, ListShards (every
 // shard still within retention, open and closed) for the shards, CloudWatch for their traffic.
 
-import { DescribeStreamSummaryCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis'
+import {
+  DescribeStreamSummaryCommand,
+  type KinesisClient,
+  type Shard,
+} from '@aws-sdk/client-kinesis'
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { listShards, MAX_HASH_KEY, parseHashKey, toKineError, type Logger } from '@kine/core'
 import { enabledTrafficMetrics, shardTraffic, type ShardTraffic } from './shard-metrics.js'
@@ -51,7 +55,7 @@ export interface StreamReport {
   readonly stream: StreamInfo
   readonly shards: ShardInfo[]
   /** Why the traffic figures are missing although shard-level metrics are enabled, if they are. */
-  readonly metricsError?: string
+  readonly metricsNote?: string
 }
 
 /** Options of {@link streamReport}. */
@@ -81,7 +85,7 @@ export function isOpen(shard: Shard): boolean {
 /** Gathers the stream report. */
 export async function streamReport(
   kinesis: KinesisClient,
-  cloudwatch: () => CloudWatchClient,
+  cloudwatch: (() => CloudWatchClient) | { readonly unavailable: string },
   options: StreamReportOptions,
 ): Promise<StreamReport> {
   const { streamName } = options
@@ -99,8 +103,10 @@ export async function streamReport(
   )
   const enabled = enabledTrafficMetrics(shardLevelMetrics)
   let traffic = new Map<string, ShardTraffic>()
-  let metricsError: string | undefined
-  if (enabled.size > 0) {
+  let metricsNote: string | undefined
+  if (enabled.size > 0 && typeof cloudwatch !== 'function') {
+    metricsNote = cloudwatch.unavailable
+  } else if (enabled.size > 0 && typeof cloudwatch === 'function') {
     try {
       traffic = await shardTraffic(cloudwatch(), {
         streamName,
@@ -110,7 +116,7 @@ export async function streamReport(
       })
     } catch (error) {
       // The figures are a bonus: a missing CloudWatch permission must not hide the shards.
-      metricsError = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+      metricsNote = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
       options.logger?.debug({ err: error }, 'GetMetricStatistics failed')
     }
   }
@@ -148,5 +154,5 @@ export async function streamReport(
       outgoingBytesPerMinute: figures?.outgoingBytesPerMinute ?? null,
     }
   })
-  return { stream, shards: infos, ...(metricsError === undefined ? {} : { metricsError }) }
+  return { stream, shards: infos, ...(metricsNote === undefined ? {} : { metricsNote }) }
 }

@@ -5,6 +5,8 @@ import { formatDuration } from '../format.js'
 import { leasesReport, type LeaseLag, type LeaseRow, type LeasesReport } from '../lease-report.js'
 import { renderTable, type Column } from '../table.js'
 
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+
 const list = (ids: readonly string[]): string => (ids.length === 0 ? '-' : ids.join(','))
 
 function describeLag(lag: LeaseLag | undefined): string {
@@ -37,12 +39,22 @@ export class Leases extends KineCommand {
 With --stream, also shows how far behind each checkpoint is. For a lease checkpointed at a sequence number (or at TRIM_HORIZON), kine reads one record just after the checkpoint: BEHIND is that record's age (how long the oldest unprocessed record has waited), and the JSON also gives the MillisBehindLatest Kinesis reports at that position. "caught up" means no record follows the checkpoint; "finished" is a lease at SHARD_END; "not started" is a lease still at LATEST or AT_TIMESTAMP (no position to compare); "shard gone" is a lease whose shard has aged out of the stream. It also lists the stream's shards that have no lease.`
 
   static override examples = [
-    { description: 'Who holds what.', command: '<%= config.bin %> <%= command.id %> orders-consumer' },
-    { description: 'How far behind each checkpoint is.', command: '<%= config.bin %> <%= command.id %> orders-consumer --stream orders' },
-    { description: 'As JSON.', command: '<%= config.bin %> <%= command.id %> orders-consumer --stream orders --json' },
+    {
+      description: 'Who holds what.',
+      command: '<%= config.bin %> <%= command.id %> orders-consumer',
+    },
+    {
+      description: 'How far behind each checkpoint is.',
+      command: '<%= config.bin %> <%= command.id %> orders-consumer --stream orders',
+    },
+    {
+      description: 'As JSON.',
+      command: '<%= config.bin %> <%= command.id %> orders-consumer --stream orders --json',
+    },
     {
       description: 'Against local emulators.',
-      command: '<%= config.bin %> <%= command.id %> orders-consumer --dynamodb-endpoint http://127.0.0.1:4568 --stream orders --endpoint http://127.0.0.1:4567',
+      command:
+        '<%= config.bin %> <%= command.id %> orders-consumer --dynamodb-endpoint http://127.0.0.1:4568 --stream orders --endpoint http://127.0.0.1:4567',
     },
   ]
 
@@ -53,13 +65,15 @@ With --stream, also shows how far behind each checkpoint is. For a lease checkpo
   }
 
   static override flags = {
-    stream: Flags.string({ description: 'the stream the table follows: also show how far behind each checkpoint is' }),
+    stream: Flags.string({
+      description: 'the stream the table follows: also show how far behind each checkpoint is',
+    }),
   }
 
   async run(): Promise<LeasesReport> {
     const { args, flags } = await this.parse(Leases)
     const aws = await this.awsClients(flags)
-    const report = await leasesReport(aws.dynamodb(), aws.kinesis, {
+    const report = await leasesReport(aws.dynamodb(), () => aws.kinesis(), {
       table: args.table,
       ...(flags.stream === undefined ? {} : { streamName: flags.stream }),
       now: systemClock.wallNow(),
@@ -69,30 +83,42 @@ With --stream, also shows how far behind each checkpoint is. For a lease checkpo
       { header: 'state', get: (l) => l.state },
       {
         header: 'owner',
-        get: (l) => (l.checkpointOwner === null ? (l.owner ?? '-') : `${l.owner ?? '-'} (from ${l.checkpointOwner})`),
+        get: (l) =>
+          l.checkpointOwner === null
+            ? (l.owner ?? '-')
+            : `${l.owner ?? '-'} (from ${l.checkpointOwner})`,
       },
       { header: 'counter', get: (l) => String(l.leaseCounter), align: 'right' },
       {
         header: 'checkpoint',
-        get: (l) => (l.checkpointSubSequenceNumber > 0 ? `${l.checkpoint}.${l.checkpointSubSequenceNumber}` : l.checkpoint),
+        get: (l) =>
+          l.checkpointSubSequenceNumber > 0
+            ? `${l.checkpoint}.${l.checkpointSubSequenceNumber}`
+            : l.checkpoint,
       },
       { header: 'parents', get: (l) => list(l.parentShardIds) },
       { header: 'children', get: (l) => list(l.childShardIds) },
     ]
-    if (report.stream !== undefined) columns.push({ header: 'behind', get: (l) => describeLag(l.lag) })
+    if (report.stream !== undefined)
+      columns.push({ header: 'behind', get: (l) => describeLag(l.lag) })
     const held = report.leases.filter((l) => l.state === 'held' || l.state === 'handoff').length
     const owners = new Set(report.leases.flatMap((l) => (l.owner === null ? [] : [l.owner]))).size
     const lines = [
-      `Table  ${report.table}: ${report.leases.length} leases, ${held} held by ${owners} workers`,
+      `Table  ${report.table}: ${plural(report.leases.length, 'lease')}, ${held} held by ${plural(owners, 'worker')}`,
       '',
       report.leases.length === 0 ? '(no leases)' : renderTable(columns, report.leases),
     ]
     if (report.stream !== undefined && report.stream.shardsWithoutLease.length > 0) {
-      lines.push('', `Shards of ${report.stream.name} with no lease: ${report.stream.shardsWithoutLease.join(', ')}`)
+      lines.push(
+        '',
+        `Shards of ${report.stream.name} with no lease: ${report.stream.shardsWithoutLease.join(', ')}`,
+      )
     }
     this.log(lines.join('\n'))
     for (const bad of report.invalid) {
-      this.note(`warning: item ${bad.leaseKey ?? '(no leaseKey)'} is not a lease: ${bad.problems.join('; ')}`)
+      this.note(
+        `warning: item ${bad.leaseKey ?? '(no leaseKey)'} is not a lease: ${bad.problems.join('; ')}`,
+      )
     }
     return report
   }

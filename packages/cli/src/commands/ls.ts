@@ -16,7 +16,11 @@ const COLUMNS: readonly Column<ShardInfo>[] = [
   { header: 'state', get: (s) => (s.open ? 'open' : 'closed') },
   { header: 'keys', get: (s) => formatShare(s.hashKeyShare), align: 'right' },
   { header: 'avg in (last hour)', get: (s) => perMinute(s.incomingBytesPerMinute), align: 'right' },
-  { header: 'avg out (last hour)', get: (s) => perMinute(s.outgoingBytesPerMinute), align: 'right' },
+  {
+    header: 'avg out (last hour)',
+    get: (s) => perMinute(s.outgoingBytesPerMinute),
+    align: 'right',
+  },
   { header: 'starting sequence number', get: (s) => s.startingSequenceNumber ?? '-' },
 ]
 
@@ -29,10 +33,22 @@ export class Ls extends KineCommand {
 When shard-level metrics are enabled on the stream (EnhancedMonitoring), the average bytes per minute written to and read from each shard over the last hour come from CloudWatch (AWS/Kinesis IncomingBytes and OutgoingBytes); otherwise they show n/a.`
 
   static override examples = [
-    { description: 'Show a stream in the default region.', command: '<%= config.bin %> <%= command.id %> orders' },
-    { description: 'Also draw the shards\' lineage (splits and merges) as a tree.', command: '<%= config.bin %> <%= command.id %> orders --tree' },
-    { description: 'As JSON, for scripts.', command: '<%= config.bin %> <%= command.id %> orders --region eu-west-1 --json' },
-    { description: 'Against a local emulator.', command: '<%= config.bin %> <%= command.id %> orders --endpoint http://127.0.0.1:4567' },
+    {
+      description: 'Show a stream in the default region.',
+      command: '<%= config.bin %> <%= command.id %> orders',
+    },
+    {
+      description: "Also draw the shards' lineage (splits and merges) as a tree.",
+      command: '<%= config.bin %> <%= command.id %> orders --tree',
+    },
+    {
+      description: 'As JSON, for scripts.',
+      command: '<%= config.bin %> <%= command.id %> orders --region eu-west-1 --json',
+    },
+    {
+      description: 'Against a local emulator.',
+      command: '<%= config.bin %> <%= command.id %> orders --endpoint http://127.0.0.1:4567',
+    },
   ]
 
   static override enableJsonFlag = true
@@ -42,21 +58,30 @@ When shard-level metrics are enabled on the stream (EnhancedMonitoring), the ave
   }
 
   static override flags = {
-    tree: Flags.boolean({ description: 'also show the shards\' lineage as a tree' }),
+    tree: Flags.boolean({ description: "also show the shards' lineage as a tree" }),
   }
 
   async run(): Promise<StreamReport> {
     const { args, flags } = await this.parse(Ls)
     const aws = await this.awsClients(flags)
-    const report = await streamReport(aws.kinesis(), aws.cloudwatch, {
+    // A stream on a local --endpoint has no figures in the real CloudWatch: never ask it.
+    const local = flags.endpoint !== undefined && flags['cloudwatch-endpoint'] === undefined
+    const cloudwatch = local
+      ? {
+          unavailable:
+            'the stream is at a local --endpoint: give --cloudwatch-endpoint to read its figures',
+        }
+      : () => aws.cloudwatch()
+    const report = await streamReport(aws.kinesis(), cloudwatch, {
       streamName: args.stream,
       now: systemClock.wallNow(),
     })
-    if (report.metricsError !== undefined) {
-      this.note(`warning: shard metrics unavailable from CloudWatch: ${report.metricsError}`)
+    if (report.metricsNote !== undefined) {
+      this.note(`warning: shard metrics unavailable: ${report.metricsNote}`)
     }
     const { stream } = report
-    const metrics = stream.shardLevelMetrics.length === 0 ? 'not enabled' : stream.shardLevelMetrics.join(', ')
+    const metrics =
+      stream.shardLevelMetrics.length === 0 ? 'not enabled' : stream.shardLevelMetrics.join(', ')
     this.log(
       [
         `Stream      ${stream.name}`,

@@ -24,7 +24,7 @@ const ENDS: Record<PullEnd, string> = {
 
 /** `kine pull <stream>`: records of some or all shards, to stdout or one file per shard. */
 export class Pull extends KineCommand {
-  static override summary = 'Read records from a stream\'s shards, to stdout or one file per shard.'
+  static override summary = "Read records from a stream's shards, to stdout or one file per shard."
 
   static override description = `Reads the chosen shards at once with kine's shard reader (throttling, retries and KPL de-aggregation built in). Without -o, each record becomes one line on stdout; progress and logs go to stderr, so stdout can be piped. With -o, each shard's records are appended to <folder>/<shardId>.json, one per line, while stderr shows how many records each shard gave and how far behind it is.
 
@@ -33,18 +33,33 @@ The pull runs until Ctrl-C, --max records, --until-caught-up, or until every sha
 --format text writes the data as UTF-8 text (data holding newlines then spans several lines: use base64 or json for such data); json writes one object per record: shardId, partitionKey, sequenceNumber, subSequenceNumber, approximateArrivalTimestamp, explicitHashKey (KPL), aggregated, encoding (utf8 or base64) and data.`
 
   static override examples = [
-    { description: 'New records of every open shard, to stdout (LATEST).', command: '<%= config.bin %> <%= command.id %> orders' },
-    { description: 'One shard only.', command: '<%= config.bin %> <%= command.id %> orders -i shardId-000000000001' },
+    {
+      description: 'New records of every open shard, to stdout (LATEST).',
+      command: '<%= config.bin %> <%= command.id %> orders',
+    },
+    {
+      description: 'One shard only.',
+      command: '<%= config.bin %> <%= command.id %> orders -i shardId-000000000001',
+    },
     {
       description: 'Everything still in the stream, as JSON lines, then stop.',
-      command: '<%= config.bin %> <%= command.id %> orders -t TRIM_HORIZON --format json --until-caught-up',
+      command:
+        '<%= config.bin %> <%= command.id %> orders -t TRIM_HORIZON --format json --until-caught-up',
     },
-    { description: 'From a point in time, one file per shard in ./out.', command: '<%= config.bin %> <%= command.id %> orders -t AT_TIMESTAMP -d 2017-07-08T01:15:00Z -o out' },
+    {
+      description: 'From a point in time, one file per shard in ./out.',
+      command:
+        '<%= config.bin %> <%= command.id %> orders -t AT_TIMESTAMP -d 2017-07-08T01:15:00Z -o out',
+    },
     {
       description: 'From one record on, following the shard into its children after a reshard.',
-      command: '<%= config.bin %> <%= command.id %> orders -t AT_SEQUENCE_NUMBER -s 49577069164543465601764791612224223308824083975458783234 -i shardId-000000000001 --follow-children',
+      command:
+        '<%= config.bin %> <%= command.id %> orders -t AT_SEQUENCE_NUMBER -s 49577069164543465601764791612224223308824083975458783234 -i shardId-000000000001 --follow-children',
     },
-    { description: 'The first 100 records from the start, one call per shard per second.', command: '<%= config.bin %> <%= command.id %> orders -t TRIM_HORIZON -z fast --max 100' },
+    {
+      description: 'The first 100 records from the start, one call per shard per second.',
+      command: '<%= config.bin %> <%= command.id %> orders -t TRIM_HORIZON -z fast --max 100',
+    },
   ]
 
   static override args = {
@@ -69,6 +84,8 @@ The pull runs until Ctrl-C, --max records, --until-caught-up, or until every sha
     'shard-id': Flags.string({
       char: 'i',
       multiple: true,
+      // One value per -i, so `kine pull -i 1 orders` works too.
+      multipleNonGreedy: true,
       delimiter: ',',
       description:
         'a shard to read (repeatable, or comma-separated; `7` means shardId-000000000007) [default: the open shards for LATEST, every shard otherwise]',
@@ -77,25 +94,32 @@ The pull runs until Ctrl-C, --max records, --until-caught-up, or until every sha
       char: 'z',
       options: ['slow', 'normal', 'fast'] as const,
       description:
-        'a fixed wait between two calls on a shard: slow 3 s, normal 2 s, fast 1 s [default: the reader\'s own pacing, as fast as the shard limits allow and 200 ms apart when caught up]',
+        "a fixed wait between two calls on a shard: slow 3 s, normal 2 s, fast 1 s [default: the reader's own pacing, as fast as the shard limits allow and 200 ms apart when caught up]",
     })(),
     output: Flags.string({
       char: 'o',
-      description: 'a folder: each shard\'s records are appended to <folder>/<shardId>.json [default: stdout]',
+      description:
+        "a folder: each shard's records are appended to <folder>/<shardId>.json [default: stdout]",
     }),
     format: Flags.option({
       options: RECORD_FORMATS,
       default: 'text' as const,
-      description: 'each line: the data as text, as base64, or a JSON object with the record\'s metadata',
+      description:
+        "each line: the data as text, as base64, or a JSON object with the record's metadata",
     })(),
     'follow-children': Flags.boolean({
-      description: 'when a shard ends, go on with its child shards (once all their parents have ended)',
+      description:
+        'when a shard ends, go on with its child shards (once all their parents have ended)',
     }),
     max: Flags.integer({ min: 1, description: 'stop after this many records in total' }),
     'until-caught-up': Flags.boolean({
-      description: 'stop once every shard read has returned an empty batch with MillisBehindLatest 0',
+      description:
+        'stop once every shard read has returned an empty batch with MillisBehindLatest 0',
     }),
-    quiet: Flags.boolean({ char: 'q', description: 'no progress on stderr (errors and warnings still show)' }),
+    quiet: Flags.boolean({
+      char: 'q',
+      description: 'no progress on stderr (errors and warnings still show)',
+    }),
   }
 
   async run(): Promise<void> {
@@ -141,7 +165,9 @@ The pull runs until Ctrl-C, --max records, --until-caught-up, or until every sha
       level: flags.debug ? 'debug' : 'warn',
       write: (line) => progress.interject(line),
     })
-    const sink: RecordSink = toFiles ? await folderSink(flags.output as string) : streamSink(process.stdout)
+    const sink: RecordSink = toFiles
+      ? await folderSink(flags.output as string)
+      : streamSink(process.stdout)
 
     // Ctrl-C (or a kill) ends the pull cleanly: readers stop, lines in flight are written, files
     // closed. A second Ctrl-C quits at once.

@@ -19,6 +19,8 @@ interface ShardProgress {
   state: 'reading' | 'waiting' | 'ended'
 }
 
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+
 /** Where progress goes. */
 export interface ProgressOptions {
   readonly mode: ProgressMode
@@ -45,9 +47,11 @@ export class PullProgress {
     return sum
   }
 
-  /** Shards read (or being read) so far. */
+  /** Shards read (or being read) so far; not those still waiting for their parents. */
   get shardCount(): number {
-    return this.#shards.size
+    let count = 0
+    for (const shard of this.#shards.values()) if (shard.state !== 'waiting') count += 1
+    return count
   }
 
   /** A shard waits for its parents to finish before it is read. */
@@ -101,8 +105,7 @@ export class PullProgress {
     if (this.#mode !== 'live' || !this.#dirty) return
     this.#dirty = false
     const lines = [...this.#shards].map(([id, s]) => {
-      const behind =
-        s.millisBehindLatest === undefined ? '?' : formatDuration(s.millisBehindLatest)
+      const behind = s.millisBehindLatest === undefined ? '?' : formatDuration(s.millisBehindLatest)
       const state = s.state === 'reading' ? `${behind} behind` : s.state
       return `${id}  ${String(s.records).padStart(9)} records  ${state}`
     })
@@ -118,7 +121,7 @@ export class PullProgress {
     this.render()
     if (this.#mode !== 'quiet') {
       this.#write(
-        `Pulled ${this.total} records from ${this.#shards.size} shards in ${formatDuration(elapsedMs)} (${reason}).\n`,
+        `Pulled ${plural(this.total, 'record')} from ${plural(this.shardCount, 'shard')} in ${formatDuration(elapsedMs)} (${reason}).\n`,
       )
     }
   }

@@ -4,7 +4,12 @@
 import { InvalidConfigError, type ShardPosition } from '@kine/core'
 
 /** The `-t` values (the GetShardIterator types `pull` offers). */
-export const ITERATOR_TYPES = ['LATEST', 'TRIM_HORIZON', 'AT_TIMESTAMP', 'AT_SEQUENCE_NUMBER'] as const
+export const ITERATOR_TYPES = [
+  'LATEST',
+  'TRIM_HORIZON',
+  'AT_TIMESTAMP',
+  'AT_SEQUENCE_NUMBER',
+] as const
 export type IteratorType = (typeof ITERATOR_TYPES)[number]
 
 /** The `-z` values and their fixed wait between two calls on a shard, as the original. */
@@ -42,7 +47,9 @@ export function startPosition(flags: PositionFlags): ShardPosition {
   let timestamp: Date | undefined
   if (flags.type === 'AT_TIMESTAMP') {
     if (flags.timestamp === undefined) {
-      problems.push('-t AT_TIMESTAMP needs -d <timestamp>: epoch milliseconds (1499476500000) or an ISO date (2017-07-08T01:15:00Z)')
+      problems.push(
+        '-t AT_TIMESTAMP needs -d <timestamp>: epoch milliseconds (1499476500000) or an ISO date (2017-07-08T01:15:00Z)',
+      )
     }
   } else if (flags.timestamp !== undefined) {
     problems.push(`-d is only used with -t AT_TIMESTAMP (-t is ${flags.type})`)
@@ -60,13 +67,17 @@ export function startPosition(flags: PositionFlags): ShardPosition {
       problems.push('-t AT_SEQUENCE_NUMBER needs -s <sequence number>')
     }
     if (flags.shardIds.length !== 1) {
-      problems.push('-t AT_SEQUENCE_NUMBER reads one shard (a sequence number belongs to one): give exactly one -i <shard id>')
+      problems.push(
+        '-t AT_SEQUENCE_NUMBER reads one shard (a sequence number belongs to one): give exactly one -i <shard id>',
+      )
     }
   } else if (flags.sequenceNumber !== undefined) {
     problems.push(`-s is only used with -t AT_SEQUENCE_NUMBER (-t is ${flags.type})`)
   }
   if (flags.sequenceNumber !== undefined && !/^\d{1,128}$/.test(flags.sequenceNumber)) {
-    problems.push(`-s ${JSON.stringify(flags.sequenceNumber)} is not a sequence number (digits only)`)
+    problems.push(
+      `-s ${JSON.stringify(flags.sequenceNumber)} is not a sequence number (digits only)`,
+    )
   }
   if (problems.length > 0) throw new InvalidConfigError('flags', problems)
   switch (flags.type) {
@@ -86,5 +97,7 @@ export function startPosition(flags: PositionFlags): ShardPosition {
  * the later of the timestamp and the child's first record).
  */
 export function childPosition(position: ShardPosition): ShardPosition {
-  return typeof position === 'object' && position.type === 'AT_TIMESTAMP' ? position : 'TRIM_HORIZON'
+  return typeof position === 'object' && position.type === 'AT_TIMESTAMP'
+    ? position
+    : 'TRIM_HORIZON'
 }

@@ -176,8 +176,8 @@ export async function runPull(options: PullOptions): Promise<PullResult> {
       }
       // Counted before the write, so shards writing at the same time never pass --max together.
       total += records.length
-      if (records.length > 0) await write(shardId, records)
       options.progress.batch(shardId, records.length, batch.millisBehindLatest)
+      if (records.length > 0) await write(shardId, records)
       caughtUp.set(shardId, batch.records.length === 0 && batch.millisBehindLatest === 0)
       if (options.max !== undefined && total >= options.max) {
         finish('max')
@@ -192,7 +192,10 @@ export async function runPull(options: PullOptions): Promise<PullResult> {
         )
         if (options.followChildren) {
           for (const child of children) {
-            add({ shardId: child.shardId, parentShardIds: child.parentShardIds }, options.childPosition)
+            add(
+              { shardId: child.shardId, parentShardIds: child.parentShardIds },
+              options.childPosition,
+            )
           }
         }
         schedule()
@@ -212,7 +215,7 @@ export async function runPull(options: PullOptions): Promise<PullResult> {
   // Let every reader see the abort and finish its write before the caller closes the sink
   // (a task may start another while it ends, hence the loop).
   const settled = async (): Promise<void> => {
-    for (let seen = -1; seen !== tasks.length; ) {
+    for (let seen = -1; seen !== tasks.length;) {
       seen = tasks.length
       await Promise.allSettled(tasks)
     }

@@ -22,7 +22,9 @@ export class OutputClosedError extends Error {
 }
 
 function closedOr(error: Error): Error {
-  return (error as { code?: unknown }).code === 'EPIPE' ? new OutputClosedError('output closed', { cause: error }) : error
+  return (error as { code?: unknown }).code === 'EPIPE'
+    ? new OutputClosedError('output closed', { cause: error })
+    : error
 }
 
 /** Writes `chunk` and waits for `drain` when the stream's buffer is full; rejects if the stream fails. */
@@ -60,7 +62,9 @@ export function streamSink(stream: Writable): RecordSink {
  * One file per shard in `folder`, named `<shardId>.json` and appended to if it exists
  * (as the original's `-o`). The folder is created when missing.
  */
-export async function folderSink(folder: string): Promise<RecordSink & { readonly folder: string }> {
+export async function folderSink(
+  folder: string,
+): Promise<RecordSink & { readonly folder: string }> {
   const existing = await stat(folder).catch(() => undefined)
   if (existing !== undefined && !existing.isDirectory()) {
     throw new InvalidConfigError('flags', [`-o ${folder}: exists and is not a folder`])
