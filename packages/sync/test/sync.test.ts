@@ -1,11 +1,13 @@
 // Sync against kinesis-local + dynalite: the table follows the stream's lineage in the KCL format.
-import { MergeShardsCommand, SplitShardCommand, UpdateShardCountCommand } from '@aws-sdk/client-kinesis'
+import {
+  MergeShardsCommand,
+  SplitShardCommand,
+  UpdateShardCountCommand,
+} from '@aws-sdk/client-kinesis'
 import { createStream, dynamoClient, waitForStreamActive } from '@kine-tools/local'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Sync } from '../src/index.js'
 import { allShards, midpoint, readTable, startEnv, uniqueName, type Env } from './helpers.js'
-
-
 
 let env: Env
 beforeAll(async () => {
@@ -24,7 +26,9 @@ async function expectTableMatchesStream(stream: string, table: string): Promise<
     const lease = leases.get(shard.ShardId!)!
     const parents = [shard.ParentShardId, shard.AdjacentParentShardId].filter(Boolean)
     expect([...lease.parentShardIds].sort(), `parents of ${shard.ShardId}`).toEqual(parents.sort())
-    const children = shards.filter((c) => c.ParentShardId === shard.ShardId || c.AdjacentParentShardId === shard.ShardId).map((c) => c.ShardId)
+    const children = shards
+      .filter((c) => c.ParentShardId === shard.ShardId || c.AdjacentParentShardId === shard.ShardId)
+      .map((c) => c.ShardId)
     expect([...lease.childShardIds].sort(), `children of ${shard.ShardId}`).toEqual(children.sort())
     expect(lease.startingHashKey).toBe(shard.HashKeyRange!.StartingHashKey)
     expect(lease.endingHashKey).toBe(shard.HashKeyRange!.EndingHashKey)
@@ -46,10 +50,23 @@ describe('Sync on a resharded stream', () => {
   const stream = uniqueName('orders')
   const table = uniqueName('orders-app')
   let sync: Sync
+  const recorded: { name: string; value: number; dimensions: object }[] = []
 
   beforeAll(async () => {
     await createStream(env.kinesis, stream, 4)
-    sync = new Sync({ streamName: stream, tableName: table, kinesis: env.kinesis, dynamodb: env.dynamodb, initialPosition: 'TRIM_HORIZON', gracePeriodMs: 3_600_000 })
+    const metrics = {
+      record: (name: string, value: number, _unit: string, dimensions: object) =>
+        void recorded.push({ name, value, dimensions }),
+    }
+    sync = new Sync({
+      streamName: stream,
+      tableName: table,
+      kinesis: env.kinesis,
+      dynamodb: env.dynamodb,
+      initialPosition: 'TRIM_HORIZON',
+      gracePeriodMs: 3_600_000,
+      metrics,
+    })
     await sync.init()
   })
 
@@ -58,13 +75,25 @@ describe('Sync on a resharded stream', () => {
     expect(result.created).toHaveLength(4)
     await expectTableMatchesStream(stream, table)
     const { leases } = await readTable(env.dynamodb, table)
-    expect([...leases.values()].every((l) => l.checkpoint === 'TRIM_HORIZON' && l.leaseCounter === 0)).toBe(true)
+    expect(
+      [...leases.values()].every((l) => l.checkpoint === 'TRIM_HORIZON' && l.leaseCounter === 0),
+    ).toBe(true)
     expect(await sync.syncOnce()).toEqual({ created: [], linked: [], ended: [], deleted: [] })
+    expect(recorded.filter((r) => r.name === 'Sync.Created')).toEqual([
+      { name: 'Sync.Created', value: 4, dimensions: { StreamName: stream } },
+      { name: 'Sync.Created', value: 0, dimensions: { StreamName: stream } },
+    ])
   })
 
   it('follows a split: two children at TRIM_HORIZON, the parent linked to them', async () => {
     const [first] = await allShards(env.kinesis, stream)
-    await env.kinesis.send(new SplitShardCommand({ StreamName: stream, ShardToSplit: first!.ShardId, NewStartingHashKey: midpoint(first!) }))
+    await env.kinesis.send(
+      new SplitShardCommand({
+        StreamName: stream,
+        ShardToSplit: first!.ShardId,
+        NewStartingHashKey: midpoint(first!),
+      }),
+    )
     await waitForStreamActive(env.kinesis, stream)
     const result = await sync.syncOnce()
     expect(result.created).toHaveLength(2)
@@ -73,21 +102,39 @@ describe('Sync on a resharded stream', () => {
   })
 
   it('follows a merge: one child with both parents', async () => {
-    const open = (await allShards(env.kinesis, stream)).filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber)
+    const open = (await allShards(env.kinesis, stream)).filter(
+      (s) => !s.SequenceNumberRange?.EndingSequenceNumber,
+    )
     // Two open shards whose hash ranges touch.
-    const sorted = open.sort((a, b) => (BigInt(a.HashKeyRange!.StartingHashKey!) < BigInt(b.HashKeyRange!.StartingHashKey!) ? -1 : 1))
+    const sorted = open.sort((a, b) =>
+      BigInt(a.HashKeyRange!.StartingHashKey!) < BigInt(b.HashKeyRange!.StartingHashKey!) ? -1 : 1,
+    )
     const [a, b] = [sorted[sorted.length - 2]!, sorted[sorted.length - 1]!]
-    await env.kinesis.send(new MergeShardsCommand({ StreamName: stream, ShardToMerge: a.ShardId, AdjacentShardToMerge: b.ShardId }))
+    await env.kinesis.send(
+      new MergeShardsCommand({
+        StreamName: stream,
+        ShardToMerge: a.ShardId,
+        AdjacentShardToMerge: b.ShardId,
+      }),
+    )
     await waitForStreamActive(env.kinesis, stream)
     const result = await sync.syncOnce()
     expect(result.created).toHaveLength(1)
     const { leases } = await readTable(env.dynamodb, table)
-    expect([...leases.get(result.created[0]!)!.parentShardIds].sort()).toEqual([a.ShardId, b.ShardId].sort())
+    expect([...leases.get(result.created[0]!)!.parentShardIds].sort()).toEqual(
+      [a.ShardId, b.ShardId].sort(),
+    )
     await expectTableMatchesStream(stream, table)
   })
 
   it('follows UpdateShardCount', async () => {
-    await env.kinesis.send(new UpdateShardCountCommand({ StreamName: stream, TargetShardCount: 6, ScalingType: 'UNIFORM_SCALING' }))
+    await env.kinesis.send(
+      new UpdateShardCountCommand({
+        StreamName: stream,
+        TargetShardCount: 6,
+        ScalingType: 'UNIFORM_SCALING',
+      }),
+    )
     await waitForStreamActive(env.kinesis, stream)
     const result = await sync.syncOnce()
     expect(result.created.length).toBeGreaterThan(0)
@@ -103,12 +150,29 @@ describe('Sync first pass positions', () => {
     const table = uniqueName('latest-app')
     await createStream(env.kinesis, stream, 2)
     const [first] = await allShards(env.kinesis, stream)
-    await env.kinesis.send(new SplitShardCommand({ StreamName: stream, ShardToSplit: first!.ShardId, NewStartingHashKey: midpoint(first!) }))
+    await env.kinesis.send(
+      new SplitShardCommand({
+        StreamName: stream,
+        ShardToSplit: first!.ShardId,
+        NewStartingHashKey: midpoint(first!),
+      }),
+    )
     await waitForStreamActive(env.kinesis, stream)
-    const sync = new Sync({ streamName: stream, tableName: table, kinesis: env.kinesis, dynamodb: env.dynamodb, initialPosition: 'LATEST' })
+    const sync = new Sync({
+      streamName: stream,
+      tableName: table,
+      kinesis: env.kinesis,
+      dynamodb: env.dynamodb,
+      initialPosition: 'LATEST',
+    })
     await sync.init()
     const first_ = await sync.syncOnce()
-    expect(first_.created.sort()).toEqual((await allShards(env.kinesis, stream)).filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber).map((s) => s.ShardId).sort())
+    expect(first_.created.sort()).toEqual(
+      (await allShards(env.kinesis, stream))
+        .filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber)
+        .map((s) => s.ShardId)
+        .sort(),
+    )
     const { leases } = await readTable(env.dynamodb, table)
     expect([...leases.values()].every((l) => l.checkpoint === 'LATEST')).toBe(true)
     // The closed parent skipped by LATEST is never created by a later pass (rule 11).
@@ -120,7 +184,13 @@ describe('Sync first pass positions', () => {
     const stream = uniqueName('ts')
     const table = uniqueName('ts-app')
     await createStream(env.kinesis, stream, 2)
-    const sync = new Sync({ streamName: stream, tableName: table, kinesis: env.kinesis, dynamodb: env.dynamodb, initialPosition: { timestamp: new Date() } })
+    const sync = new Sync({
+      streamName: stream,
+      tableName: table,
+      kinesis: env.kinesis,
+      dynamodb: env.dynamodb,
+      initialPosition: { timestamp: new Date() },
+    })
     await sync.init()
     expect((await sync.syncOnce()).created).toHaveLength(2)
     const { leases } = await readTable(env.dynamodb, table)
@@ -133,7 +203,14 @@ describe('Sync with many shards', () => {
     const stream = uniqueName('wide')
     const table = uniqueName('wide-app')
     await createStream(env.kinesis, stream, 250)
-    const sync = new Sync({ streamName: stream, tableName: table, kinesis: env.kinesis, dynamodb: env.dynamodb, initialPosition: 'TRIM_HORIZON', pageSize: 7 })
+    const sync = new Sync({
+      streamName: stream,
+      tableName: table,
+      kinesis: env.kinesis,
+      dynamodb: env.dynamodb,
+      initialPosition: 'TRIM_HORIZON',
+      pageSize: 7,
+    })
     await sync.init()
     expect((await sync.syncOnce()).created).toHaveLength(250)
     await expectTableMatchesStream(stream, table)
@@ -142,15 +219,46 @@ describe('Sync with many shards', () => {
 
 describe('Sync errors and lifecycle', () => {
   it('init() and start() reject with STREAM_NOT_FOUND for a stream that does not exist', async () => {
-    const sync = new Sync({ streamName: uniqueName('missing'), tableName: uniqueName('t'), kinesis: env.kinesis, dynamodb: env.dynamodb, initialPosition: 'LATEST' })
+    const sync = new Sync({
+      streamName: uniqueName('missing'),
+      tableName: uniqueName('t'),
+      kinesis: env.kinesis,
+      dynamodb: env.dynamodb,
+      initialPosition: 'LATEST',
+    })
     await expect(sync.init()).rejects.toMatchObject({ code: 'STREAM_NOT_FOUND' })
-    const again = new Sync({ streamName: uniqueName('missing'), tableName: uniqueName('t'), kinesis: env.kinesis, dynamodb: env.dynamodb, initialPosition: 'LATEST' })
+    const again = new Sync({
+      streamName: uniqueName('missing'),
+      tableName: uniqueName('t'),
+      kinesis: env.kinesis,
+      dynamodb: env.dynamodb,
+      initialPosition: 'LATEST',
+    })
     await expect(again.start()).rejects.toMatchObject({ code: 'STREAM_NOT_FOUND' })
   })
 
   it('rejects bad options with one error listing every problem', () => {
-    expect(() => new Sync({ streamName: '', tableName: '', kinesis: {} as never, dynamodb: env.dynamodb, initialPosition: 'NOW' as never, intervalMs: -1 })).toThrow(
-      expect.objectContaining({ code: 'INVALID_CONFIG', problems: expect.arrayContaining([expect.stringMatching(/streamName/), expect.stringMatching(/tableName/), expect.stringMatching(/kinesis/), expect.stringMatching(/initialPosition/), expect.stringMatching(/intervalMs/)]) as unknown }),
+    expect(
+      () =>
+        new Sync({
+          streamName: '',
+          tableName: '',
+          kinesis: {} as never,
+          dynamodb: env.dynamodb,
+          initialPosition: 'NOW' as never,
+          intervalMs: -1,
+        }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_CONFIG',
+        problems: expect.arrayContaining([
+          expect.stringMatching(/streamName/),
+          expect.stringMatching(/tableName/),
+          expect.stringMatching(/kinesis/),
+          expect.stringMatching(/initialPosition/),
+          expect.stringMatching(/intervalMs/),
+        ]) as unknown,
+      }),
     )
   })
 
@@ -158,7 +266,13 @@ describe('Sync errors and lifecycle', () => {
     const stream = uniqueName('flaky')
     const table = uniqueName('flaky-app')
     await createStream(env.kinesis, stream, 2)
-    await new Sync({ streamName: stream, tableName: table, kinesis: env.kinesis, dynamodb: env.dynamodb, initialPosition: 'TRIM_HORIZON' }).init()
+    await new Sync({
+      streamName: stream,
+      tableName: table,
+      kinesis: env.kinesis,
+      dynamodb: env.dynamodb,
+      initialPosition: 'TRIM_HORIZON',
+    }).init()
     // Fault injection: a client of the test's own whose first 6 Scans fail as a 503 would.
     const flaky = dynamoClient(env.dynamoEndpoint)
     let failures = 6
@@ -166,15 +280,31 @@ describe('Sync errors and lifecycle', () => {
       (next, context) => async (args) => {
         if (context.commandName === 'ScanCommand' && failures > 0) {
           failures--
-          throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 }, $retryable: {} })
+          throw Object.assign(new Error('Service Unavailable'), {
+            name: 'ServiceUnavailable',
+            $metadata: { httpStatusCode: 503 },
+            $retryable: {},
+          })
         }
         return next(args)
       },
       { step: 'initialize' },
     )
-    const sync = new Sync({ streamName: stream, tableName: table, kinesis: env.kinesis, dynamodb: flaky, initialPosition: 'TRIM_HORIZON', intervalMs: 100 })
+    const sync = new Sync({
+      streamName: stream,
+      tableName: table,
+      kinesis: env.kinesis,
+      dynamodb: flaky,
+      initialPosition: 'TRIM_HORIZON',
+      intervalMs: 100,
+    })
     await sync.start()
-    await expect.poll(async () => (await readTable(env.dynamodb, table)).leases.size, { timeout: 10_000, interval: 100 }).toBe(2)
+    await expect
+      .poll(async () => (await readTable(env.dynamodb, table)).leases.size, {
+        timeout: 10_000,
+        interval: 100,
+      })
+      .toBe(2)
     expect(failures).toBe(0)
     await sync.stop()
     flaky.destroy()
@@ -185,13 +315,32 @@ describe('Sync errors and lifecycle', () => {
     const table = uniqueName('loop-app')
     await createStream(env.kinesis, stream, 1)
     const controller = new AbortController()
-    const sync = new Sync({ streamName: stream, tableName: table, kinesis: env.kinesis, dynamodb: env.dynamodb, initialPosition: 'TRIM_HORIZON', intervalMs: 200, signal: controller.signal })
+    const sync = new Sync({
+      streamName: stream,
+      tableName: table,
+      kinesis: env.kinesis,
+      dynamodb: env.dynamodb,
+      initialPosition: 'TRIM_HORIZON',
+      intervalMs: 200,
+      signal: controller.signal,
+    })
     await sync.start()
     expect((await readTable(env.dynamodb, table)).leases.size).toBe(1)
     const [only] = await allShards(env.kinesis, stream)
-    await env.kinesis.send(new SplitShardCommand({ StreamName: stream, ShardToSplit: only!.ShardId, NewStartingHashKey: midpoint(only!) }))
+    await env.kinesis.send(
+      new SplitShardCommand({
+        StreamName: stream,
+        ShardToSplit: only!.ShardId,
+        NewStartingHashKey: midpoint(only!),
+      }),
+    )
     await waitForStreamActive(env.kinesis, stream)
-    await expect.poll(async () => (await readTable(env.dynamodb, table)).leases.size, { timeout: 5_000, interval: 100 }).toBe(3)
+    await expect
+      .poll(async () => (await readTable(env.dynamodb, table)).leases.size, {
+        timeout: 5_000,
+        interval: 100,
+      })
+      .toBe(3)
     controller.abort()
     await sync.stop()
     await expect(sync.start()).rejects.toThrow(/stopped/)
