@@ -1,0 +1,294 @@
+// One held shard's pipeline: the start hook, then ShardReader batches into the app's handler with
+// retries (never skipping a batch), checkpoints, and at the shard's end the end hook, child leases,
+// SHARD_END and release (rule 8, in that order). Every wait and the handler's context share the
+// lease's abort signal, so a lost lease stops the shard at once and nothing more is written.
+
+import {
+  LeaseLostError,
+  ShardReader,
+  abortReason,
+  backoffDelay,
+  comparePositions,
+  isKineError,
+  isSequenceNumber,
+  type ChildShard,
+  type KineRecord,
+  type Lease,
+  type RecordPosition,
+  type ShardPosition,
+} from '@kine/core'
+import type { RecordsContext, ShardContext } from './context.js'
+import type { HeldLease } from './held-lease.js'
+import type { Worker } from './worker.js'
+
+/** Why a handler loop gave up on a batch. */
+class GiveUp extends Error {
+  constructor(readonly policy: 'release-lease' | 'stop') {
+    super(`handler failed: ${policy}`)
+  }
+}
+
+/** Where a lease's shard is read from (rule 7); undefined for an `AT_TIMESTAMP` lease without a timestamp. */
+export function startPosition(
+  lease: Lease,
+  timestamp: Date | undefined,
+): ShardPosition | undefined {
+  const checkpoint = lease.checkpoint
+  if (isSequenceNumber(checkpoint)) {
+    return {
+      type: 'AFTER_CHECKPOINT',
+      sequenceNumber: checkpoint,
+      subSequenceNumber: lease.checkpointSubSequenceNumber,
+    }
+  }
+  if (checkpoint === 'TRIM_HORIZON' || checkpoint === 'LATEST')
+    return checkpoint as 'TRIM_HORIZON' | 'LATEST'
+  if (checkpoint === 'AT_TIMESTAMP') {
+    return timestamp === undefined ? undefined : { type: 'AT_TIMESTAMP', timestamp }
+  }
+  return undefined
+}
+
+/** Runs the pipeline of `h` until its shard ends, the lease goes, or the worker stops. */
+export async function runPipeline(worker: Worker, h: HeldLease): Promise<void> {
+  const o = worker.options
+  const log = worker.logger.child({ shardId: h.shardId })
+  const dims = { StreamName: o.streamName, ShardId: h.shardId }
+  const signal = h.pipeline.signal
+  const readSignal = AbortSignal.any([h.pipeline.signal, h.reading.signal])
+  const base: ShardContext = { shardId: h.shardId, workerId: worker.workerId, signal }
+  let giveUp: GiveUp | undefined
+  try {
+    const position = startPosition(h.lease, worker.timestamp)
+    if (position === undefined)
+      throw new Error(`lease ${h.shardId} cannot start at ${h.lease.checkpoint}`)
+    log.debug({ checkpoint: h.lease.checkpoint }, 'shard pipeline started')
+    const init = o.initialize
+    if (init !== undefined) await runHandler(worker, h, 'initialize', () => init(base))
+
+    const reader = new ShardReader({
+      client: o.kinesis,
+      streamName: o.streamName,
+      shardId: h.shardId,
+      position,
+      ...(h.lease.startingHashKey !== undefined && h.lease.endingHashKey !== undefined
+        ? {
+            hashKeyRange: {
+              startingHashKey: h.lease.startingHashKey,
+              endingHashKey: h.lease.endingHashKey,
+            },
+          }
+        : {}),
+      ...(o.limit !== undefined ? { limit: o.limit } : {}),
+      ...(o.readerLimits !== undefined ? { limits: o.readerLimits } : {}),
+      ...(o.idleWaitMs !== undefined ? { idleWaitMs: o.idleWaitMs } : {}),
+      clock: o.clock,
+      logger: worker.logger,
+      metrics: o.metrics,
+      signal: readSignal,
+      random: o.random,
+    })
+    let children: readonly ChildShard[] | undefined
+    for await (const batch of reader.read()) {
+      const records = batch.records
+      if (records.length > 0) {
+        const first = records[0] as KineRecord
+        const last = records[records.length - 1] as KineRecord
+        o.metrics.record(
+          'ShardIteratorAgeInMs',
+          Math.max(0, o.clock.wallNow() - first.approximateArrivalTimestamp.getTime()),
+          'Milliseconds',
+          dims,
+        )
+        const lastPosition = {
+          sequenceNumber: last.sequenceNumber,
+          subSequenceNumber: last.subSequenceNumber,
+        }
+        h.delivered = lastPosition
+        let bytes = 0
+        for (const r of records) bytes += r.data.byteLength
+        const started = o.clock.now()
+        await runHandler(worker, h, 'processRecords', (attempt) => {
+          const ctx: RecordsContext = {
+            ...base,
+            millisBehindLatest: batch.millisBehindLatest,
+            attempt,
+            checkpoint: (record?: KineRecord | RecordPosition) => {
+              const at =
+                record === undefined
+                  ? lastPosition
+                  : {
+                      sequenceNumber: record.sequenceNumber,
+                      subSequenceNumber: record.subSequenceNumber,
+                    }
+              return requestCheckpoint(worker, h, at)
+            },
+          }
+          return o.processRecords(records, ctx)
+        })
+        o.metrics.record('ProcessingTime', o.clock.now() - started, 'Milliseconds', dims)
+        o.metrics.record('RecordsProcessed', records.length, 'Count', dims)
+        o.metrics.record('BytesProcessed', bytes, 'Bytes', dims)
+        if (o.checkpointing === 'batch') {
+          if (h.wanted === undefined || comparePositions(lastPosition, h.wanted) > 0)
+            h.wanted = lastPosition
+          if (h.phase === 'running') await flushQuietly(worker, h, log)
+        }
+      }
+      if (batch.shardEnded) {
+        children = batch.childShards ?? []
+        break
+      }
+      if (h.phase !== 'running') break
+    }
+    if (children !== undefined && h.phase === 'running') await endShard(worker, h, children)
+  } catch (error) {
+    if (error instanceof GiveUp) giveUp = error
+    else if (signal.aborted || h.phase !== 'running') {
+      // Aborted or asked to stop reading: the phase below says what happens next.
+    } else if (isKineError(error) && error.code === 'SHARD_NOT_FOUND') {
+      // Aged out of the stream (rule 8): treat it as ended, so it never blocks its children.
+      log.warn({ err: error }, 'shard no longer in the stream: ending its lease')
+      try {
+        await endShard(worker, h, [])
+      } catch (endError) {
+        if (!signal.aborted) worker.reportError(endError, h.shardId)
+      }
+    } else if (error instanceof LeaseLostError) {
+      // The lease went while checkpointing; the worker has already aborted the pipeline.
+    } else {
+      worker.reportError(error, h.shardId)
+      giveUp = new GiveUp('release-lease')
+    }
+  }
+  await worker.pipelineEnded(h, giveUp?.policy)
+}
+
+async function flushQuietly(
+  worker: Worker,
+  h: HeldLease,
+  log: ReturnType<Worker['logger']['child']>,
+): Promise<void> {
+  try {
+    await worker.flush(h)
+  } catch (error) {
+    if (error instanceof LeaseLostError || h.pipeline.signal.aborted) return
+    // A transient failure: the next checkpoint (or the release) carries this position.
+    log.warn({ err: error }, 'checkpoint failed; the next one carries it')
+  }
+}
+
+/** ctx.checkpoint(): never backwards, never past the last record delivered. */
+function requestCheckpoint(worker: Worker, h: HeldLease, at: RecordPosition): Promise<void> {
+  if (h.delivered === undefined || comparePositions(at, h.delivered) > 0) {
+    return Promise.reject(
+      new TypeError(
+        `checkpoint ${at.sequenceNumber}/${at.subSequenceNumber} is after the last record delivered`,
+      ),
+    )
+  }
+  if (h.wanted === undefined || comparePositions(at, h.wanted) > 0) h.wanted = at
+  return worker.flush(h)
+}
+
+/**
+ * Runs one handler call until it succeeds, retrying with backoff; after the retries the failure
+ * policy applies. Rejects with the abort reason once the lease's signal aborts.
+ */
+async function runHandler(
+  worker: Worker,
+  h: HeldLease,
+  hook: string,
+  call: (attempt: number) => Promise<void> | void,
+): Promise<void> {
+  const o = worker.options
+  const signal = h.pipeline.signal
+  for (let attempt = 1; ; attempt++) {
+    signal.throwIfAborted()
+    const slow = new AbortController()
+    const started = o.clock.now()
+    if (o.maxProcessTimeMs !== Infinity) {
+      o.clock.sleep(o.maxProcessTimeMs, AbortSignal.any([slow.signal, signal])).then(
+        () => worker.slowHandler(h, o.clock.now() - started),
+        () => {},
+      )
+    }
+    try {
+      await raceAbort(
+        Promise.resolve().then(() => call(attempt)),
+        signal,
+      )
+      return
+    } catch (error) {
+      if (signal.aborted) throw abortReason(signal)
+      worker.logger.warn(
+        { err: error, shardId: h.shardId, hook, attempt },
+        'handler failed; retrying the batch',
+      )
+      worker.events.emit('handlerError', { shardId: h.shardId, error, attempt })
+      if (attempt > o.handlerRetries) {
+        if (o.onHandlerFailure === 'release-lease' || o.onHandlerFailure === 'stop') {
+          throw new GiveUp(o.onHandlerFailure)
+        }
+      }
+      const delay = backoffDelay(Math.min(attempt - 1, 30), {
+        baseMs: o.handlerRetryBaseMs,
+        capMs: o.handlerRetryMaxMs,
+        random: o.random,
+      })
+      await o.clock.sleep(delay, signal)
+    } finally {
+      slow.abort()
+    }
+  }
+}
+
+/** Rule 8: end hook, child leases, then SHARD_END, then release. */
+async function endShard(
+  worker: Worker,
+  h: HeldLease,
+  children: readonly ChildShard[],
+): Promise<void> {
+  const o = worker.options
+  const childShardIds = children.map((c) => c.shardId)
+  const hook = o.shardEnded
+  if (hook !== undefined) {
+    await runHandler(worker, h, 'shardEnded', () =>
+      hook({
+        shardId: h.shardId,
+        workerId: worker.workerId,
+        signal: h.pipeline.signal,
+        childShardIds,
+      }),
+    )
+  }
+  // Anything checkpointed manually but not yet written goes first (a checkpoint never moves back).
+  await worker.createChildren(h, children)
+  await worker.checkpointShardEnd(h)
+  worker.events.emit('shardEnded', { shardId: h.shardId, childShardIds })
+}
+
+/** Resolves or rejects with `promise`, or rejects with the abort reason as soon as `signal` aborts. */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {})
+    return Promise.reject(abortReason(signal))
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      promise.catch(() => {})
+      reject(abortReason(signal))
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error instanceof Error ? error : new Error(String(error)))
+      },
+    )
+  })
+}

@@ -1,0 +1,118 @@
+// The original's callback API over the Consumer: option names, init / processRecords / onShardClosed,
+// done(null, true|false), this.checkpointFunc, SDK v2 record shape, and no crash on done(err).
+import { SplitShardCommand } from '@aws-sdk/client-kinesis'
+import { createStream, waitForStreamActive } from '@kine-tools/local'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { kcl, type LegacyRecord } from '../src/index.js'
+import {
+  allShards,
+  getLease,
+  midpoint,
+  put,
+  startEnv,
+  syncLeases,
+  uniqueName,
+  waitFor,
+  workerClients,
+  type Env,
+} from './helpers.js'
+
+let env: Env
+beforeAll(async () => {
+  env = await startEnv({ durations: { SPLIT_SHARD_DURATION: '100ms' } })
+})
+afterAll(async () => {
+  await env?.stop()
+})
+
+describe('kcl()', () => {
+  it('runs the original callbacks, checkpoints on done(null, true) only, and follows a split', async () => {
+    const stream = uniqueName('compat')
+    const table = uniqueName('compat-app')
+    await createStream(env.kinesis, stream, 1)
+    await syncLeases(env, stream, table)
+    const clients = workerClients(env)
+    const inits: string[] = []
+    const closed: string[] = []
+    const texts: string[] = []
+    let failed = false
+    let last: LegacyRecord | undefined
+    const worker = kcl(
+      {
+        streamName: stream,
+        table,
+        shardIteratorType: 'TRIM_HORIZON',
+        leaseTimeout: 2_000,
+        minProcessTime: 50,
+        init(done) {
+          inits.push(this.id)
+          done(null)
+        },
+        processRecords(records, done) {
+          if (!failed) {
+            failed = true
+            done(new Error('the original would have thrown'))
+            return
+          }
+          for (const r of records) texts.push(r.Data.toString())
+          last = records.at(-1)
+          expect(Buffer.isBuffer(records[0]!.Data)).toBe(true)
+          expect(typeof records[0]!.PartitionKey).toBe('string')
+          expect(records[0]!.ApproximateArrivalTimestamp).toBeInstanceOf(Date)
+          if (records.some((r) => r.Data.toString().startsWith('manual'))) {
+            // A manual checkpoint at the first record, then read on without the batch checkpoint.
+            this.checkpointFunc(records[0]!.SequenceNumber, (err) => done(err ?? null, false))
+            return
+          }
+          done(null, !records.some((r) => r.Data.toString().startsWith('nosave')))
+        },
+        onShardClosed(done) {
+          closed.push(this.shardId)
+          done()
+        },
+      },
+      clients.dynamodb,
+      clients.kinesis,
+    )
+    try {
+      await worker.ready
+      const [parent] = await allShards(env.kinesis, stream)
+      const saved = await put(env, stream, 'saved', 5)
+      await waitFor('saved', () => saved.every((t) => texts.includes(t)))
+      const savedAt = last!.SequenceNumber
+      await waitFor(
+        'checkpoint',
+        async () => (await getLease(env.dynamodb, table, parent!.ShardId!))!.checkpoint === savedAt,
+      )
+      const nosave = await put(env, stream, 'nosave', 3)
+      await waitFor('nosave', () => nosave.every((t) => texts.includes(t)))
+      await new Promise((r) => setTimeout(r, 300))
+      expect((await getLease(env.dynamodb, table, parent!.ShardId!))!.checkpoint).toBe(savedAt)
+      await put(env, stream, 'manual', 1)
+      await waitFor('manual', () => texts.includes('manual-0'))
+      await waitFor(
+        'manual checkpoint',
+        async () =>
+          (await getLease(env.dynamodb, table, parent!.ShardId!))!.checkpoint ===
+          last!.SequenceNumber,
+      )
+
+      await env.kinesis.send(
+        new SplitShardCommand({
+          StreamName: stream,
+          ShardToSplit: parent!.ShardId,
+          NewStartingHashKey: midpoint(parent!),
+        }),
+      )
+      await waitForStreamActive(env.kinesis, stream)
+      const after = await put(env, stream, 'child', 10)
+      await waitFor('children read', () => after.every((t) => texts.includes(t)), 20_000)
+      expect(closed).toEqual([parent!.ShardId])
+      expect(inits).toHaveLength(3)
+      expect((await getLease(env.dynamodb, table, parent!.ShardId!))!.checkpoint).toBe('SHARD_END')
+    } finally {
+      await worker.stop()
+      clients.destroy()
+    }
+  })
+})
