@@ -39,6 +39,7 @@ export type MetricName =
   | 'LeasesLost'
   | 'LeasesHandedOff'
   | 'BlockedOnParent'
+  | 'SlowHandlers'
   | 'Sync.Created'
   | 'Sync.Deleted'
 
@@ -125,6 +126,11 @@ export const METRICS: Readonly<Record<MetricName, MetricDefinition>> = {
     unit: 'Count',
     dimensions: ['StreamName', 'WorkerId'],
     description: 'leases given up in a cooperative handoff',
+  },
+  SlowHandlers: {
+    unit: 'Count',
+    dimensions: ['StreamName', 'ShardId'],
+    description: 'handlers that ran longer than maxProcessTimeMs',
   },
   BlockedOnParent: {
     unit: 'Count',

@@ -854,6 +854,7 @@ export class Worker {
       'handler is slow',
     )
     this.events.emit('slowHandler', { shardId: h.shardId, elapsedMs })
+    o.metrics.record('SlowHandlers', 1, 'Count', { StreamName: o.streamName, ShardId: h.shardId })
     if (o.onSlowHandler === 'release-lease' && h.phase === 'running') {
       h.phase = 'stopping'
       this.#cooldown.set(h.shardId, o.clock.now() + this.#F)

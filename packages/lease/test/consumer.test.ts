@@ -276,11 +276,16 @@ describe('Consumer', () => {
     const sent = await put(env, stream, 's', 5)
     const recorder = new Recorder()
     let calls = 0
+    const slowMetrics: unknown[] = []
     const { consumer, clients } = testConsumer(env, stream, table, recorder, {
       workerId: 'worker-s',
       leaseDurationMs: 2_000,
       maxProcessTimeMs: 200,
       onSlowHandler: 'release-lease',
+      metrics: {
+        record: (name, value, _unit, dimensions) =>
+          void (name === 'SlowHandlers' && slowMetrics.push({ value, dimensions })),
+      },
       async processRecords(_records, ctx) {
         if (calls++ === 0) {
           // Hangs until the worker gives the batch up.
@@ -298,6 +303,9 @@ describe('Consumer', () => {
       await waitFor('every record', () => recorder.distinct().size === sent.length, 10_000)
       expect(slow).toHaveLength(1)
       expect(slow[0]).toBeGreaterThanOrEqual(200)
+      expect(slowMetrics).toEqual([
+        { value: 1, dimensions: { StreamName: stream, ShardId: 'shardId-000000000000' } },
+      ])
       expect(released).toHaveLength(1)
       // Nothing lost: the abandoned batch was delivered again after the lease came back.
       expect(recorder.distinct()).toEqual(new Set(sent))
