@@ -13,6 +13,10 @@ export const testEnv = {
   AWS_DEFAULT_REGION: 'us-east-1',
 }
 
+// Serial projects run one after another, each in its own group after every parallel project
+// (group 0): projects that share a group would run at the same time.
+const SERIAL_GROUPS = ['lease', 'demo', 'pack']
+
 /**
  * @param {string} name project name shown by vitest
  * @param {{ serial?: boolean }} [opts] serial: only `*.serial.test.ts` files, run one at a time
@@ -28,7 +32,12 @@ export function kineProject(name, opts = {}) {
       env: testEnv,
       testTimeout: 60_000,
       hookTimeout: 60_000,
-      ...(serial ? { fileParallelism: false, sequence: { groupOrder: 1 } } : {}),
+      ...(serial ? { fileParallelism: false, sequence: { groupOrder: serialGroup(name) } } : {}),
     },
   }
+}
+
+function serialGroup(name) {
+  const index = SERIAL_GROUPS.indexOf(name)
+  return 1 + (index === -1 ? SERIAL_GROUPS.length : index)
 }
