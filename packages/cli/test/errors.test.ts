@@ -3,21 +3,13 @@
 
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import {
-  createStream,
-  kinesisClient,
-  startDynamo,
-  startKinesis,
-  type LocalDynamo,
-  type LocalKinesis,
-} from '@kine-tools/local'
+import { createStream } from '@kine-tools/local'
+import { useEnv } from '@kine-tools/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { killRunning, runKine, type KineRun } from './run-kine.js'
 
-let kinesis: LocalKinesis | undefined
-let dynamo: LocalDynamo | undefined
-let client: KinesisClient
+// kinesalite runs in this process: light, and it answers unknown streams as Kinesis does.
+const env = useEnv({ kinesis: 'kinesalite' })
 let denier: Server | undefined
 let denierEndpoint = ''
 let closedEndpoint = ''
@@ -25,10 +17,7 @@ let closedEndpoint = ''
 const NO_STACK = /^\s+at /m
 
 beforeAll(async () => {
-  // kinesalite runs in this process: light, and it answers unknown streams as Kinesis does.
-  ;[kinesis, dynamo] = await Promise.all([startKinesis({ engine: 'kinesalite' }), startDynamo()])
-  client = kinesisClient(kinesis.endpoint)
-  await createStream(client, 'orders', 2)
+  await createStream(env.kinesis, 'orders', 2)
   // A fake AWS endpoint that refuses everything, as IAM does for credentials without the right
   // policy: the emulators accept any credentials, so this is the only way to see the refusal.
   denier = createServer((req, res) => {
@@ -57,18 +46,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   killRunning()
-  client?.destroy()
   await new Promise((resolve) =>
     denier === undefined ? resolve(undefined) : denier.close(resolve),
   )
-  await Promise.all([kinesis?.stop(), dynamo?.stop()])
 })
 
 const local = (): string[] => [
   '--endpoint',
-  kinesis?.endpoint ?? '',
+  env.kinesisEndpoint,
   '--dynamodb-endpoint',
-  dynamo?.endpoint ?? '',
+  env.dynamoEndpoint,
 ]
 
 /** The run failed with `code`, said `text` on stderr, printed nothing on stdout and no stack. */

@@ -1,28 +1,16 @@
 // `kine leases` against dynalite (the lease table, written with core's leaseToItem) and
 // kinesis-local (the stream, for --stream).
 
-import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis'
+import { PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { SplitShardCommand } from '@aws-sdk/client-kinesis'
 import { ensureLeaseTable, leaseToItem, type Lease } from '@kine/core'
-import {
-  createStream,
-  dynamoClient,
-  kinesisClient,
-  putRecords,
-  startDynamo,
-  startKinesis,
-  waitForStreamActive,
-  type LocalDynamo,
-  type LocalKinesis,
-  type PutResult,
-} from '@kine-tools/local'
+import { createStream, putRecords, waitForStreamActive, type PutResult } from '@kine-tools/local'
+import { testLease, useEnv } from '@kine-tools/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { killRunning, runKine } from './run-kine.js'
 
-let kinesis: LocalKinesis | undefined
-let dynamo: LocalDynamo | undefined
-let kinesisApi: KinesisClient
-let dynamoApi: DynamoDBClient
+// kinesis-local and dynalite, started before and stopped after this file's own hooks.
+const env = useEnv()
 const TABLE = 'orders-app'
 const MID = (1n << 126n).toString()
 
@@ -30,22 +18,12 @@ const MID = (1n << 126n).toString()
 let inShard2: PutResult[] = []
 let inShard3: PutResult[] = []
 
-const lease = (fields: Partial<Lease> & Pick<Lease, 'leaseKey' | 'checkpoint'>): Lease => ({
-  leaseCounter: 1,
-  checkpointSubSequenceNumber: 0,
-  ownerSwitchesSinceCheckpoint: 0,
-  parentShardIds: [],
-  childShardIds: [],
-  ...fields,
-})
-
 beforeAll(async () => {
-  ;[kinesis, dynamo] = await Promise.all([startKinesis(), startDynamo()])
-  kinesisApi = kinesisClient(kinesis.endpoint)
-  dynamoApi = dynamoClient(dynamo.endpoint)
-  await Promise.all([createStream(kinesisApi, 'leased', 2), ensureLeaseTable(dynamoApi, TABLE)])
-  await putRecords(kinesisApi, 'leased', [{ data: 'old', partitionKey: 'o', explicitHashKey: '0' }])
-  await kinesisApi.send(
+  await Promise.all([createStream(env.kinesis, 'leased', 2), ensureLeaseTable(env.dynamodb, TABLE)])
+  await putRecords(env.kinesis, 'leased', [
+    { data: 'old', partitionKey: 'o', explicitHashKey: '0' },
+  ])
+  await env.kinesis.send(
     new SplitShardCommand({
       StreamName: 'leased',
       ShardToSplit: 'shardId-000000000000',
@@ -53,14 +31,14 @@ beforeAll(async () => {
     }),
   )
   await new Promise((r) => setTimeout(r, 200))
-  await waitForStreamActive(kinesisApi, 'leased')
+  await waitForStreamActive(env.kinesis, 'leased')
   inShard2 = await putRecords(
-    kinesisApi,
+    env.kinesis,
     'leased',
     ['a', 'b', 'c'].map((d) => ({ data: d, partitionKey: d, explicitHashKey: '0' })),
   )
   inShard3 = await putRecords(
-    kinesisApi,
+    env.kinesis,
     'leased',
     ['x', 'y'].map((d) => ({ data: d, partitionKey: d, explicitHashKey: MID })),
   )
@@ -69,14 +47,14 @@ beforeAll(async () => {
 
   const leases: Lease[] = [
     // The split parent, finished.
-    lease({
+    testLease({
       leaseKey: 'shardId-000000000000',
       checkpoint: 'SHARD_END',
       leaseCounter: 12,
       childShardIds: ['shardId-000000000002', 'shardId-000000000003'],
     }),
     // Held, checkpointed at its first record: two records wait.
-    lease({
+    testLease({
       leaseKey: 'shardId-000000000002',
       leaseOwner: 'worker-a',
       leaseCounter: 7,
@@ -84,14 +62,14 @@ beforeAll(async () => {
       parentShardIds: ['shardId-000000000000'],
     }),
     // Free, checkpointed at its last record: caught up.
-    lease({
+    testLease({
       leaseKey: 'shardId-000000000003',
       leaseCounter: 3,
       checkpoint: inShard3[1]?.sequenceNumber ?? '',
       parentShardIds: ['shardId-000000000000'],
     }),
     // Changing hands, for a shard the stream no longer has.
-    lease({
+    testLease({
       leaseKey: 'shardId-000000000009',
       leaseOwner: 'worker-b',
       checkpointOwner: 'worker-c',
@@ -100,9 +78,9 @@ beforeAll(async () => {
     }),
   ]
   for (const l of leases)
-    await dynamoApi.send(new PutItemCommand({ TableName: TABLE, Item: leaseToItem(l) }))
+    await env.dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: leaseToItem(l) }))
   // Not a lease: its counter is a string.
-  await dynamoApi.send(
+  await env.dynamodb.send(
     new PutItemCommand({
       TableName: TABLE,
       Item: { leaseKey: { S: 'broken' }, leaseCounter: { S: 'x' }, checkpoint: { S: 'LATEST' } },
@@ -110,11 +88,8 @@ beforeAll(async () => {
   )
 })
 
-afterAll(async () => {
+afterAll(() => {
   killRunning()
-  kinesisApi?.destroy()
-  dynamoApi?.destroy()
-  await Promise.all([kinesis?.stop(), dynamo?.stop()])
 })
 
 const leases = (...args: string[]) =>
@@ -122,9 +97,9 @@ const leases = (...args: string[]) =>
     'leases',
     ...args,
     '--dynamodb-endpoint',
-    dynamo?.endpoint ?? '',
+    env.dynamoEndpoint,
     '--endpoint',
-    kinesis?.endpoint ?? '',
+    env.kinesisEndpoint,
   ])
 
 const row = (stdout: string, shardId: string): string =>
@@ -216,7 +191,7 @@ describe('kine leases', () => {
     const run = await leases('no-such-table')
     expect(run.code).toBe(1)
     expect(run.stderr).toContain('lease table "no-such-table" does not exist')
-    expect(run.stderr).toContain(`endpoint ${dynamo?.endpoint}`)
+    expect(run.stderr).toContain(`endpoint ${env.dynamoEndpoint}`)
     expect(run.stderr).not.toMatch(/^\s+at /m)
   })
 })

@@ -14,8 +14,9 @@ import {
   type LocalKinesis,
   type PutResult,
 } from '@kine-tools/local'
+import { waitFor } from '@kine-tools/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { killRunning, lines, runKine, waitUntil } from './run-kine.js'
+import { killRunning, lines, runKine } from './run-kine.js'
 
 let kinesis: LocalKinesis | undefined
 let client: KinesisClient
@@ -248,10 +249,10 @@ describe('kine pull of new records', () => {
       {
         onSpawn: (child, output) => {
           void (async () => {
-            await waitUntil(
+            await waitFor(
+              'the pull to start',
               () => output.stderr().includes('Reading shardId-000000000000'),
               20_000,
-              'the pull to start',
             )
             // Records keep coming until some are on disk, then the user presses Ctrl-C.
             for (

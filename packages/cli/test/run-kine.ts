@@ -102,19 +102,6 @@ export function runKine(args: readonly string[], options: RunKineOptions = {}): 
   })
 }
 
-/** Resolves once `predicate` holds, polling; rejects after `timeoutMs`. */
-export async function waitUntil(
-  predicate: () => boolean,
-  timeoutMs = 20_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 /** The lines of a command's stdout (without the empty string after the last newline). */
 export function lines(text: string): string[] {
   return text.split('\n').filter((line, i, all) => !(line === '' && i === all.length - 1))

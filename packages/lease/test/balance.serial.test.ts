@@ -1,21 +1,16 @@
 // Liveness, one file at a time: fair shares, cooperative handoff, failover after a crash, graceful
 // stop, clock skew and a DynamoDB outage, with a short lease duration and slack relative to it.
-import { createStream } from '@kine-tools/local'
 import type { Clock } from '@kine/core'
 import { systemClock } from '@kine/core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readLeases, useEnv, waitFor } from '@kine-tools/testkit'
+import { describe, expect, it } from 'vitest'
 import type { Consumer } from '../src/index.js'
 import {
-  Recorder,
   kclFormatProblems,
-  readLeases,
+  leasedStream,
   put,
-  startEnv,
-  syncLeases,
+  Recorder,
   testConsumer,
-  uniqueName,
-  waitFor,
-  type Env,
   type WorkerClients,
 } from './helpers.js'
 
@@ -23,13 +18,7 @@ import {
 const F = Number(process.env.KINE_TEST_LEASE_MS ?? 2_000)
 const S = F / 2
 
-let env: Env
-beforeAll(async () => {
-  env = await startEnv()
-})
-afterAll(async () => {
-  await env?.stop()
-})
+const env = useEnv()
 
 interface Running {
   consumer: Consumer
@@ -65,10 +54,7 @@ async function stopAll(workers: Running[]): Promise<void> {
 
 describe('balancing', () => {
   it('3 workers on 8 shards settle at 2-3 each; a 4th takes its share by handoff, without duplicates', async () => {
-    const stream = uniqueName('fair')
-    const table = uniqueName('fair-app')
-    await createStream(env.kinesis, stream, 8)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'fair', 8)
     const recorder = new Recorder()
     const handoffs: string[] = []
     const workers: Running[] = []
@@ -114,10 +100,7 @@ describe('balancing', () => {
 
 describe('failover', () => {
   it("a crashed worker's shards resume on the others within F + S plus slack", async () => {
-    const stream = uniqueName('crash')
-    const table = uniqueName('crash-app')
-    await createStream(env.kinesis, stream, 4)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'crash', 4)
     const recorder = new Recorder()
     const workers: Running[] = []
     try {
@@ -148,10 +131,7 @@ describe('failover', () => {
   })
 
   it("a gracefully stopped worker's shards resume within S plus slack, with no duplicates", async () => {
-    const stream = uniqueName('graceful')
-    const table = uniqueName('graceful-app')
-    await createStream(env.kinesis, stream, 4)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'graceful', 4)
     const recorder = new Recorder()
     const workers: Running[] = []
     try {
@@ -184,10 +164,7 @@ describe('failover', () => {
   })
 
   it('a handoff while a handler shorter than F/2 runs completes without duplicates', async () => {
-    const stream = uniqueName('shorthand')
-    const table = uniqueName('shorthand-app')
-    await createStream(env.kinesis, stream, 2)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'shorthand', 2)
     const recorder = new Recorder()
     const workers: Running[] = []
     let busy = 0
@@ -227,10 +204,7 @@ describe('failover', () => {
   })
 
   it('a handoff whose in-flight handler outlasts F costs duplicates, never a record', async () => {
-    const stream = uniqueName('longhand')
-    const table = uniqueName('longhand-app')
-    await createStream(env.kinesis, stream, 2)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'longhand', 2)
     const recorder = new Recorder()
     const workers: Running[] = []
     let slow = false
@@ -270,10 +244,7 @@ describe('failover', () => {
 
 describe('clocks and outages', () => {
   it('a worker whose wall clock is an hour off never co-owns a shard', async () => {
-    const stream = uniqueName('skew')
-    const table = uniqueName('skew-app')
-    await createStream(env.kinesis, stream, 4)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'skew', 4)
     const skewed: Clock = {
       now: () => systemClock.now(),
       wallNow: () => Date.now() + 3_600_000,
@@ -326,10 +297,7 @@ describe('clocks and outages', () => {
   })
 
   it('DynamoDB unreachable: processing stops within F, resumes when it is back, nothing lost', async () => {
-    const stream = uniqueName('outage')
-    const table = uniqueName('outage-app')
-    await createStream(env.kinesis, stream, 2)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'outage', 2)
     const recorder = new Recorder()
     const w = testConsumer(env, stream, table, recorder, { workerId: 'o1', leaseDurationMs: F })
     const lost: string[] = []
@@ -358,10 +326,7 @@ describe('clocks and outages', () => {
 
 describe('cost', () => {
   it('DynamoDB requests per lease per hour: one renewal per F/3 per lease and one scan per S', async () => {
-    const stream = uniqueName('cost')
-    const table = uniqueName('cost-app')
-    await createStream(env.kinesis, stream, 4)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'cost', 4)
     const w = testConsumer(env, stream, table, new Recorder(), {
       workerId: 'cost1',
       leaseDurationMs: F,

@@ -1,36 +1,15 @@
 // The original's callback API over the Consumer: option names, init / processRecords / onShardClosed,
 // done(null, true|false), this.checkpointFunc, SDK v2 record shape, and no crash on done(err).
-import { SplitShardCommand } from '@aws-sdk/client-kinesis'
-import { createStream, waitForStreamActive } from '@kine-tools/local'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { allShards, getLease, splitInHalf, useEnv, waitFor } from '@kine-tools/testkit'
+import { describe, expect, it } from 'vitest'
 import { kcl, type LegacyRecord } from '../src/index.js'
-import {
-  allShards,
-  getLease,
-  midpoint,
-  put,
-  startEnv,
-  syncLeases,
-  uniqueName,
-  waitFor,
-  workerClients,
-  type Env,
-} from './helpers.js'
+import { leasedStream, put, workerClients } from './helpers.js'
 
-let env: Env
-beforeAll(async () => {
-  env = await startEnv({ durations: { SPLIT_SHARD_DURATION: '100ms' } })
-})
-afterAll(async () => {
-  await env?.stop()
-})
+const env = useEnv({ durations: { SPLIT_SHARD_DURATION: '100ms' } })
 
 describe('kcl()', () => {
   it('runs the original callbacks, checkpoints on done(null, true) only, and follows a split', async () => {
-    const stream = uniqueName('compat')
-    const table = uniqueName('compat-app')
-    await createStream(env.kinesis, stream, 1)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'compat', 1)
     const clients = workerClients(env)
     const inits: string[] = []
     const closed: string[] = []
@@ -97,14 +76,7 @@ describe('kcl()', () => {
           last!.SequenceNumber,
       )
 
-      await env.kinesis.send(
-        new SplitShardCommand({
-          StreamName: stream,
-          ShardToSplit: parent!.ShardId,
-          NewStartingHashKey: midpoint(parent!),
-        }),
-      )
-      await waitForStreamActive(env.kinesis, stream)
+      await splitInHalf(env.kinesis, stream, parent!)
       const after = await put(env, stream, 'child', 10)
       await waitFor('children read', () => after.every((t) => texts.includes(t)), 20_000)
       expect(closed).toEqual([parent!.ShardId])

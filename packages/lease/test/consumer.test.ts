@@ -3,29 +3,19 @@
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
 import { InvalidConfigError, checkpointLeaseInput, takeLeaseInput, type Logger } from '@kine/core'
 import { createStream } from '@kine-tools/local'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getLease, newStream, readLeases, uniqueName, useEnv, waitFor } from '@kine-tools/testkit'
+import { describe, expect, it } from 'vitest'
 import { Consumer } from '../src/index.js'
 import {
-  Recorder,
   kclFormatProblems,
-  getLease,
+  leasedStream,
   put,
-  readLeases,
-  startEnv,
+  Recorder,
   syncLeases,
   testConsumer,
-  uniqueName,
-  waitFor,
-  type Env,
 } from './helpers.js'
 
-let env: Env
-beforeAll(async () => {
-  env = await startEnv()
-})
-afterAll(async () => {
-  await env?.stop()
-})
+const env = useEnv()
 
 function captureLogger(
   lines: { level: string; fields: Record<string, unknown>; msg: string | undefined }[],
@@ -45,10 +35,7 @@ function captureLogger(
 
 describe('Consumer', () => {
   it('processes every record, checkpoints the last one, releases on stop, in the KCL format', async () => {
-    const stream = uniqueName('basic')
-    const table = uniqueName('basic-app')
-    await createStream(env.kinesis, stream, 2)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'basic', 2)
     const sent = await put(env, stream, 'b', 40)
     const recorder = new Recorder()
     const metrics: {
@@ -103,10 +90,7 @@ describe('Consumer', () => {
   })
 
   it('retries a batch whose handler throws twice, skipping nothing and checkpointing nothing early', async () => {
-    const stream = uniqueName('retry')
-    const table = uniqueName('retry-app')
-    await createStream(env.kinesis, stream, 1)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'retry', 1)
     const sent = await put(env, stream, 'r', 10)
     const recorder = new Recorder()
     const checkpointsAtAttempt: string[] = []
@@ -147,10 +131,7 @@ describe('Consumer', () => {
   })
 
   it('with manual checkpoints writes only what the app asks, never past the last record delivered', async () => {
-    const stream = uniqueName('manual')
-    const table = uniqueName('manual-app')
-    await createStream(env.kinesis, stream, 1)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'manual', 1)
     await put(env, stream, 'm', 6)
     const recorder = new Recorder()
     let refused: unknown
@@ -182,9 +163,7 @@ describe('Consumer', () => {
   })
 
   it('two workers starting at once on a missing table both run and share the shards', async () => {
-    const stream = uniqueName('race')
-    const table = uniqueName('race-app')
-    await createStream(env.kinesis, stream, 4)
+    const { stream, table } = await newStream(env, 'race', 4)
     const recorder = new Recorder()
     const a = testConsumer(env, stream, table, recorder, { workerId: 'worker-1' })
     const b = testConsumer(env, stream, table, recorder, { workerId: 'worker-2' })
@@ -207,9 +186,7 @@ describe('Consumer', () => {
   })
 
   it('skips a lease item it cannot read, with a warning, and warns (naming Sync) about an empty table', async () => {
-    const stream = uniqueName('bad')
-    const table = uniqueName('bad-app')
-    await createStream(env.kinesis, stream, 1)
+    const { stream, table } = await newStream(env, 'bad', 1)
     const lines: { level: string; fields: Record<string, unknown>; msg: string | undefined }[] = []
     const recorder = new Recorder()
     const { consumer, clients } = testConsumer(env, stream, table, recorder, {
@@ -240,9 +217,7 @@ describe('Consumer', () => {
   })
 
   it('refuses an AT_TIMESTAMP lease without a configured timestamp, with a clear error', async () => {
-    const stream = uniqueName('ts')
-    const table = uniqueName('ts-app')
-    await createStream(env.kinesis, stream, 1)
+    const { stream, table } = await newStream(env, 'ts', 1)
     const sync = new (await import('@kine/sync')).Sync({
       streamName: stream,
       tableName: table,
@@ -269,10 +244,7 @@ describe('Consumer', () => {
   })
 
   it('reports a handler over maxProcessTimeMs and, when asked, gives the lease up instead of waiting', async () => {
-    const stream = uniqueName('slow')
-    const table = uniqueName('slow-app')
-    await createStream(env.kinesis, stream, 1)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'slow', 1)
     const sent = await put(env, stream, 's', 5)
     const recorder = new Recorder()
     let calls = 0
@@ -316,10 +288,7 @@ describe('Consumer', () => {
   })
 
   it('carries on when a renewal applied but its response was lost (rule 1), with no lease lost', async () => {
-    const stream = uniqueName('lostreply')
-    const table = uniqueName('lostreply-app')
-    await createStream(env.kinesis, stream, 1)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'lostreply', 1)
     const recorder = new Recorder()
     const { consumer, clients } = testConsumer(env, stream, table, recorder, {
       workerId: 'worker-l',
@@ -472,10 +441,7 @@ describe('Consumer', () => {
   })
 
   it('stops when its AbortSignal aborts, releasing its leases', async () => {
-    const stream = uniqueName('abort')
-    const table = uniqueName('abort-app')
-    await createStream(env.kinesis, stream, 2)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'abort', 2)
     const controller = new AbortController()
     const { consumer, clients } = testConsumer(env, stream, table, new Recorder(), {
       workerId: 'worker-x',
@@ -498,10 +464,7 @@ describe('Consumer', () => {
   })
 
   it('a lease taken away aborts the shard at once, and the old owner never checkpoints it again', async () => {
-    const stream = uniqueName('stolen')
-    const table = uniqueName('stolen-app')
-    await createStream(env.kinesis, stream, 1)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'stolen', 1)
     const recorder = new Recorder()
     let inHandler = false
     let sawAbort = false
@@ -579,9 +542,7 @@ describe('Consumer', () => {
     }
     expect(error).toBeInstanceOf(InvalidConfigError)
     expect((error as InvalidConfigError).problems).toHaveLength(5)
-    const stream = uniqueName('twice')
-    const table = uniqueName('twice-app')
-    await createStream(env.kinesis, stream, 1)
+    const { stream, table } = await newStream(env, 'twice', 1)
     const { consumer, clients } = testConsumer(env, stream, table, new Recorder(), {
       workerId: 'worker-z',
     })

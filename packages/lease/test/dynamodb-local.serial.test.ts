@@ -1,21 +1,11 @@
 // The lease algorithm on Amazon's own DynamoDB Local engine, so an emulator quirk of dynalite can
 // neither hide nor fake a result: takes, fenced checkpoints, release, cooperative handoff, crash
 // failover. Skipped (and said so) where Java is missing; CI has Java 17.
-import { createStream, javaAvailable } from '@kine-tools/local'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { javaAvailable } from '@kine-tools/local'
+import { readLeases, useEnv, waitFor } from '@kine-tools/testkit'
+import { describe, expect, it } from 'vitest'
 import type { Consumer } from '../src/index.js'
-import {
-  Recorder,
-  put,
-  readLeases,
-  startEnv,
-  syncLeases,
-  testConsumer,
-  uniqueName,
-  waitFor,
-  type Env,
-  type WorkerClients,
-} from './helpers.js'
+import { leasedStream, put, Recorder, testConsumer, type WorkerClients } from './helpers.js'
 
 const F = 2_000
 const java = javaAvailable()
@@ -29,19 +19,10 @@ const running = (w: Running): number =>
   w.consumer.leases().filter((l) => l.phase === 'running').length
 
 describe.skipIf(!java)('lease suite on DynamoDB Local', () => {
-  let env: Env
-  beforeAll(async () => {
-    env = await startEnv({ dynamo: 'dynamodb-local' })
-  })
-  afterAll(async () => {
-    await env?.stop()
-  })
+  const env = useEnv({ dynamo: 'dynamodb-local' })
 
   it('takes, checkpoints and releases; a second worker takes half by handoff; a crash fails over', async () => {
-    const stream = uniqueName('ddbl')
-    const table = uniqueName('ddbl-app')
-    await createStream(env.kinesis, stream, 4)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'ddbl', 4)
     const recorder = new Recorder()
     const workers: Running[] = []
     try {

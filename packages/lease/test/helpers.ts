@@ -1,52 +1,13 @@
-// Shared set-up for the Consumer's integration tests: kinesis-local + dynalite (or DynamoDB Local),
-// per-worker clients with a fault switch (a "crash": every call fails from then on) and a request
-// counter, and a recorder of what every handler saw.
-import { GetItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis'
-import { leaseFromItem, type KineRecord, type Lease } from '@kine/core'
+// Set-up of the Consumer's integration tests, on top of @kine-tools/testkit's emulators: per-worker
+// clients with a fault switch (a "crash": every call fails from then on) and a request counter, a
+// recorder of what every handler saw, and the stream + leases + Consumer every test starts from.
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import type { KinesisClient } from '@aws-sdk/client-kinesis'
+import type { KineRecord } from '@kine/core'
 import { Sync } from '@kine/sync'
-import {
-  dynamoClient,
-  kinesisClient,
-  putRecords,
-  startDynamo,
-  startKinesis,
-  type DynamoEngine,
-} from '@kine-tools/local'
+import { dynamoClient, kinesisClient, putRecords } from '@kine-tools/local'
+import { newStream, type TestEnv } from '@kine-tools/testkit'
 import { Consumer, type ConsumerOptions } from '../src/index.js'
-
-export interface Env {
-  kinesisEndpoint: string
-  dynamoEndpoint: string
-  kinesis: KinesisClient
-  dynamodb: DynamoDBClient
-  stop(): Promise<void>
-}
-
-export async function startEnv(
-  opts: { dynamo?: DynamoEngine; durations?: Record<string, string> } = {},
-): Promise<Env> {
-  const [k, d] = await Promise.all([
-    startKinesis({
-      engine: 'kinesis-local',
-      ...(opts.durations ? { durations: opts.durations } : {}),
-    }),
-    startDynamo({ engine: opts.dynamo ?? 'dynalite' }),
-  ])
-  const kinesis = kinesisClient(k.endpoint)
-  const dynamodb = dynamoClient(d.endpoint)
-  return {
-    kinesisEndpoint: k.endpoint,
-    dynamoEndpoint: d.endpoint,
-    kinesis,
-    dynamodb,
-    async stop() {
-      kinesis.destroy()
-      dynamodb.destroy()
-      await Promise.all([k.stop(), d.stop()])
-    },
-  }
-}
 
 /** Clients of one worker: `crash()` makes every later call fail at once, as if the process died. */
 export interface WorkerClients {
@@ -60,7 +21,7 @@ export interface WorkerClients {
   destroy(): void
 }
 
-export function workerClients(env: Env): WorkerClients {
+export function workerClients(env: TestEnv): WorkerClients {
   const kinesis = kinesisClient(env.kinesisEndpoint)
   const dynamodb = dynamoClient(env.dynamoEndpoint, { config: { maxAttempts: 1 } })
   const counts = new Map<string, number>()
@@ -130,76 +91,9 @@ export class Recorder {
   }
 }
 
-export async function waitFor(
-  what: string,
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-  pollMs = 25,
-): Promise<number> {
-  const start = Date.now()
-  for (;;) {
-    if (await predicate()) return Date.now() - start
-    if (Date.now() - start > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, pollMs))
-  }
-}
-
-export async function readLeases(
-  dynamodb: DynamoDBClient,
-  table: string,
-): Promise<{ leases: Map<string, Lease>; items: Record<string, unknown>[] }> {
-  const page = await dynamodb.send(new ScanCommand({ TableName: table, ConsistentRead: true }))
-  const items = page.Items ?? []
-  return {
-    leases: new Map(
-      items.map((i) => {
-        const l = leaseFromItem(i)
-        return [l.leaseKey, l]
-      }),
-    ),
-    items,
-  }
-}
-
-export async function getLease(
-  dynamodb: DynamoDBClient,
-  table: string,
-  shardId: string,
-): Promise<Lease | undefined> {
-  const r = await dynamodb.send(
-    new GetItemCommand({
-      TableName: table,
-      Key: { leaseKey: { S: shardId } },
-      ConsistentRead: true,
-    }),
-  )
-  return r.Item ? leaseFromItem(r.Item) : undefined
-}
-
-export async function allShards(kinesis: KinesisClient, stream: string): Promise<Shard[]> {
-  const shards: Shard[] = []
-  let token: string | undefined
-  do {
-    const page = await kinesis.send(
-      new ListShardsCommand(token ? { NextToken: token } : { StreamName: stream }),
-    )
-    shards.push(...(page.Shards ?? []))
-    token = page.NextToken
-  } while (token)
-  return shards
-}
-
-/** The midpoint of a shard's hash range, for SplitShard. */
-export function midpoint(shard: Shard): string {
-  const lo = BigInt(shard.HashKeyRange!.StartingHashKey!)
-  const hi = BigInt(shard.HashKeyRange!.EndingHashKey!)
-  return ((lo + hi) / 2n).toString()
-}
-
 /** Creates the table and the leases, as an app's Sync would. */
 export async function syncLeases(
-  env: Env,
+  env: TestEnv,
   stream: string,
   table: string,
   initialPosition: 'TRIM_HORIZON' | 'LATEST' = 'TRIM_HORIZON',
@@ -215,9 +109,20 @@ export async function syncLeases(
   await sync.syncOnce()
 }
 
+/** A new stream of `shards` shards and its lease table, every shard leased, as an app's Sync would. */
+export async function leasedStream(
+  env: TestEnv,
+  prefix: string,
+  shards: number,
+): Promise<{ stream: string; table: string }> {
+  const created = await newStream(env, prefix, shards)
+  await syncLeases(env, created.stream, created.table)
+  return created
+}
+
 /** Puts `count` records whose data is `<prefix>-<i>`, spread by partition key. */
 export async function put(
-  env: Env,
+  env: TestEnv,
   stream: string,
   prefix: string,
   count: number,
@@ -233,7 +138,7 @@ export async function put(
 
 /** A test Consumer on its own clients, recording what it processed. */
 export function testConsumer(
-  env: Env,
+  env: TestEnv,
   stream: string,
   table: string,
   recorder: Recorder,
@@ -260,9 +165,6 @@ export function testConsumer(
   })
   return { consumer, clients }
 }
-
-let counter = 0
-export const uniqueName = (prefix: string): string => `${prefix}-${process.pid}-${++counter}`
 
 /** Per-shard order: each worker-independent sequence of one shard's records must be ascending. */
 export function orderViolations(seen: readonly Seen[]): string[] {

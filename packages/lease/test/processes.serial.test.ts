@@ -3,21 +3,15 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { createStream } from '@kine-tools/local'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { put, readLeases, startEnv, syncLeases, uniqueName, waitFor, type Env } from './helpers.js'
+import { readLeases, useEnv, waitFor } from '@kine-tools/testkit'
+import { describe, expect, it } from 'vitest'
+import { leasedStream, put } from './helpers.js'
 
 const F = 2_000
 const S = F / 2
 const script = fileURLToPath(new URL('./fixtures/worker-process.mjs', import.meta.url))
 
-let env: Env
-beforeAll(async () => {
-  env = await startEnv()
-})
-afterAll(async () => {
-  await env?.stop()
-})
+const env = useEnv()
 
 interface Proc {
   child: ChildProcess
@@ -62,10 +56,7 @@ function startWorker(
 
 describe('workers in separate processes', () => {
   it('SIGKILL: the survivor takes over within F + S plus slack, nothing lost; SIGTERM releases', async () => {
-    const stream = uniqueName('procs')
-    const table = uniqueName('procs-app')
-    await createStream(env.kinesis, stream, 4)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'procs', 4)
     const seen: { worker: string; data: string }[] = []
     const procs = [startWorker(stream, table, 'p1', seen), startWorker(stream, table, 'p2', seen)]
     try {

@@ -1,41 +1,24 @@
 // Splits and merges while two workers consume (kinesis-local sends ChildShards): every record is
 // processed, per-shard order is kept, no child record comes before its parents' last record, and the
 // worker writes children before SHARD_END (rule 8).
-import { MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis'
-import { createStream, waitForStreamActive } from '@kine-tools/local'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MergeShardsCommand } from '@aws-sdk/client-kinesis'
+import { waitForStreamActive } from '@kine-tools/local'
+import { allShards, readLeases, splitInHalf, useEnv, waitFor } from '@kine-tools/testkit'
+import { describe, expect, it } from 'vitest'
 import {
-  Recorder,
   kclFormatProblems,
-  allShards,
-  midpoint,
+  leasedStream,
   orderViolations,
   put,
-  readLeases,
-  startEnv,
-  syncLeases,
+  Recorder,
   testConsumer,
-  uniqueName,
-  waitFor,
-  type Env,
 } from './helpers.js'
 
-let env: Env
-beforeAll(async () => {
-  env = await startEnv({
-    durations: { SPLIT_SHARD_DURATION: '100ms', MERGE_SHARDS_DURATION: '100ms' },
-  })
-})
-afterAll(async () => {
-  await env?.stop()
-})
+const env = useEnv({ durations: { SPLIT_SHARD_DURATION: '100ms', MERGE_SHARDS_DURATION: '100ms' } })
 
 describe('resharding', () => {
   it('split and merge while consuming: all records, in order, parents before children', async () => {
-    const stream = uniqueName('reshard')
-    const table = uniqueName('reshard-app')
-    await createStream(env.kinesis, stream, 2)
-    await syncLeases(env, stream, table)
+    const { stream, table } = await leasedStream(env, 'reshard', 2)
     const recorder = new Recorder()
     const ended: string[] = []
     const workers = ['r1', 'r2'].map((id) =>
@@ -46,14 +29,7 @@ describe('resharding', () => {
       for (const w of workers) await w.consumer.start()
       const sent = await put(env, stream, 'before', 30)
       const [s0, s1] = await allShards(env.kinesis, stream)
-      await env.kinesis.send(
-        new SplitShardCommand({
-          StreamName: stream,
-          ShardToSplit: s0!.ShardId,
-          NewStartingHashKey: midpoint(s0!),
-        }),
-      )
-      await waitForStreamActive(env.kinesis, stream)
+      await splitInHalf(env.kinesis, stream, s0!)
       sent.push(...(await put(env, stream, 'split', 30)))
       const afterSplit = await allShards(env.kinesis, stream)
       const upper = afterSplit.find(

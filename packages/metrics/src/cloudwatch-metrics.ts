@@ -5,14 +5,7 @@
 
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch'
-import type {
-  Clock,
-  Logger,
-  MetricDimensions,
-  MetricName,
-  MetricUnit,
-  MetricsSink,
-} from '@kine/core'
+import type { Clock, MetricDimensions, MetricName, MetricUnit, MetricsSink } from '@kine/core'
 import {
   awsErrorName,
   backoffDelay,
@@ -20,14 +13,13 @@ import {
   OptionsValidator,
   toKineError,
 } from '@kine/core'
-import { FlushLoop } from './flush-loop.js'
 import { MAX_DATA_PER_REQUEST } from './limits.js'
-import { MetricBuffer } from './metric-buffer.js'
 import { type MetricsOptions, resolveMetricsOptions } from './options.js'
 import {
   buildPutMetricDataRequests,
   type PutMetricDataRequest,
 } from './put-metric-data-requests.js'
+import { SinkCore } from './sink-core.js'
 import type { MetricsStats } from './stats.js'
 
 /** Options of {@link CloudWatchMetrics}. */
@@ -70,18 +62,14 @@ export class CloudWatchMetrics implements MetricsSink {
   readonly #namespace: string
   readonly #retries: number
   readonly #retryDelay: number
-  readonly #logger: Logger
   readonly #clock: Clock
-  readonly #buffer: MetricBuffer
-  readonly #loop: FlushLoop
+  readonly #core: SinkCore
   #sending: Promise<void> | undefined
   #inFlight = 0
   #sent = 0
   #sendDropped = 0
-  #afterClose = 0
   #requests = 0
   #failures = 0
-  #bufferDropsReported = 0
 
   /** @throws InvalidConfigError (from @kine/core) listing every problem with `options`. */
   constructor(options: CloudWatchMetricsOptions) {
@@ -97,13 +85,8 @@ export class CloudWatchMetrics implements MetricsSink {
     this.#namespace = resolved.namespace
     this.#retries = options.retries ?? DEFAULT_RETRIES
     this.#retryDelay = options.retryDelay ?? DEFAULT_RETRY_DELAY_MS
-    this.#logger = resolved.logger
     this.#clock = resolved.clock
-    this.#buffer = new MetricBuffer(resolved)
-    this.#loop = new FlushLoop({
-      clock: resolved.clock,
-      interval: resolved.flushInterval,
-      signal: resolved.signal,
+    this.#core = new SinkCore(resolved, {
       tick: () => {
         this.#cut()
         void this.#drain()
@@ -114,15 +97,7 @@ export class CloudWatchMetrics implements MetricsSink {
 
   /** Folds one value into the current interval. Synchronous and cheap; never throws. */
   record(name: MetricName, value: number, unit: MetricUnit, dimensions: MetricDimensions): void {
-    if (this.#loop.closed) {
-      this.#afterClose++
-      return
-    }
-    try {
-      this.#buffer.record(name, value, unit, dimensions)
-    } catch {
-      // Unreachable with well-typed input; a metric must never break record processing.
-    }
+    this.#core.record(name, value, unit, dimensions)
   }
 
   /** Sends everything buffered now; resolves once it was sent or dropped. Never rejects. */
@@ -135,21 +110,18 @@ export class CloudWatchMetrics implements MetricsSink {
    * Values recorded afterwards are dropped. Never rejects; the client is left open.
    */
   close(): Promise<void> {
-    return this.#loop.close()
+    return this.#core.close()
   }
 
   /** Counts of what happened to the values recorded so far. */
   stats(): MetricsStats {
-    const buffered = this.#buffer.bufferedValues + this.#inFlight
-    return {
-      recorded: this.#buffer.recorded + this.#afterClose,
+    return this.#core.stats({
       sent: this.#sent,
-      dropped: this.#buffer.dropped + this.#sendDropped + this.#afterClose,
-      buffered,
-      invalid: this.#buffer.invalid,
+      dropped: this.#sendDropped,
+      inFlight: this.#inFlight,
       requests: this.#requests,
       failures: this.#failures,
-    }
+    })
   }
 
   async #flush(): Promise<void> {
@@ -157,26 +129,19 @@ export class CloudWatchMetrics implements MetricsSink {
     // A drain already under way may have passed the data just cut: go again until none are
     // queued. (Values recorded meanwhile wait for the next interval, so this always ends.)
     do await this.#drain()
-    while (this.#buffer.queued > 0)
+    while (this.#core.buffer.queued > 0)
   }
 
   #cut(): void {
-    this.#buffer.cut()
-    const dropped = this.#buffer.dropped
-    if (dropped > this.#bufferDropsReported) {
-      this.#warn(
-        { dropped: dropped - this.#bufferDropsReported, namespace: this.#namespace },
-        'metrics buffer full: oldest data dropped',
-      )
-      this.#bufferDropsReported = dropped
-    }
+    this.#core.buffer.cut()
+    this.#core.reportBufferDrops({ namespace: this.#namespace })
   }
 
   #drain(): Promise<void> {
     this.#sending ??= this.#sendQueued()
       .catch((error: unknown) => {
         // #sendQueued handles every failure itself; this only keeps a bug from going unhandled.
-        this.#warn({ err: error }, 'metrics: unexpected error while sending')
+        this.#core.warn({ err: error }, 'metrics: unexpected error while sending')
       })
       .finally(() => {
         this.#sending = undefined
@@ -186,7 +151,7 @@ export class CloudWatchMetrics implements MetricsSink {
 
   async #sendQueued(): Promise<void> {
     for (;;) {
-      const data = this.#buffer.take(MAX_DATA_PER_REQUEST)
+      const data = this.#core.buffer.take(MAX_DATA_PER_REQUEST)
       if (data.length === 0) return
       const requests = buildPutMetricDataRequests(this.#namespace, data)
       for (const request of requests) this.#inFlight += request.values
@@ -216,7 +181,7 @@ export class CloudWatchMetrics implements MetricsSink {
         const retryable = isRetryableAwsError(error) || awsErrorName(error) === 'Throttling'
         if (!retryable || attempt >= this.#retries) {
           this.#sendDropped += request.values
-          this.#warn(
+          this.#core.warn(
             {
               err: toKineError(error, `PutMetricData (namespace ${this.#namespace})`),
               attempts: attempt + 1,
@@ -228,20 +193,12 @@ export class CloudWatchMetrics implements MetricsSink {
           return
         }
         const delay = backoffDelay(attempt, { baseMs: this.#retryDelay, capMs: MAX_RETRY_DELAY_MS })
-        this.#logger.debug(
+        this.#core.logger.debug(
           { err: error, attempt: attempt + 1, delay },
           'PutMetricData failed; retrying',
         )
         await this.#clock.sleep(delay)
       }
-    }
-  }
-
-  #warn(fields: Record<string, unknown>, message: string): void {
-    try {
-      this.#logger.warn(fields, message)
-    } catch {
-      // A broken logger must not stop the metrics from being sent or counted.
     }
   }
 }

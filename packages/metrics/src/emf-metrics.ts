@@ -2,12 +2,11 @@
 // interval as JSON lines to a writable (stdout by default), for CloudWatch Logs to turn into
 // metrics (Lambda, ECS with the awslogs driver, the CloudWatch agent).
 
-import type { Logger, MetricDimensions, MetricName, MetricUnit, MetricsSink } from '@kine/core'
+import type { MetricDimensions, MetricName, MetricUnit, MetricsSink } from '@kine/core'
 import { OptionsValidator } from '@kine/core'
 import { writeEmfLines } from './emf-lines.js'
-import { FlushLoop } from './flush-loop.js'
-import { MetricBuffer } from './metric-buffer.js'
 import { type MetricsOptions, resolveMetricsOptions } from './options.js'
+import { SinkCore } from './sink-core.js'
 import type { MetricsStats } from './stats.js'
 
 /** Where EMF lines go: a Node writable, or anything with a `write(text)` method. */
@@ -33,15 +32,11 @@ export interface EmfMetricsOptions extends MetricsOptions {
 export class EmfMetrics implements MetricsSink {
   readonly #namespace: string
   readonly #output: EmfOutput
-  readonly #logger: Logger
-  readonly #buffer: MetricBuffer
-  readonly #loop: FlushLoop
+  readonly #core: SinkCore
   #sent = 0
   #writeDropped = 0
-  #afterClose = 0
   #lines = 0
   #failures = 0
-  #bufferDropsReported = 0
 
   /** @throws InvalidConfigError (from @kine/core) listing every problem with `options`. */
   constructor(options: EmfMetricsOptions) {
@@ -51,12 +46,7 @@ export class EmfMetrics implements MetricsSink {
 
     this.#namespace = resolved.namespace
     this.#output = options.output ?? process.stdout
-    this.#logger = resolved.logger
-    this.#buffer = new MetricBuffer(resolved)
-    this.#loop = new FlushLoop({
-      clock: resolved.clock,
-      interval: resolved.flushInterval,
-      signal: resolved.signal,
+    this.#core = new SinkCore(resolved, {
       tick: () => this.#write(),
       onClose: () => this.flush(),
     })
@@ -64,15 +54,7 @@ export class EmfMetrics implements MetricsSink {
 
   /** Folds one value into the current interval. Synchronous and cheap; never throws. */
   record(name: MetricName, value: number, unit: MetricUnit, dimensions: MetricDimensions): void {
-    if (this.#loop.closed) {
-      this.#afterClose++
-      return
-    }
-    try {
-      this.#buffer.record(name, value, unit, dimensions)
-    } catch {
-      // Unreachable with well-typed input; a metric must never break record processing.
-    }
+    this.#core.record(name, value, unit, dimensions)
   }
 
   /** Writes everything buffered now. Never rejects. */
@@ -83,32 +65,25 @@ export class EmfMetrics implements MetricsSink {
 
   /** Stops the flush timer and writes what is buffered. Values recorded afterwards are dropped. */
   close(): Promise<void> {
-    return this.#loop.close()
+    return this.#core.close()
   }
 
   /** Counts of what happened to the values recorded so far. */
   stats(): MetricsStats {
-    return {
-      recorded: this.#buffer.recorded + this.#afterClose,
+    return this.#core.stats({
       sent: this.#sent,
-      dropped: this.#buffer.dropped + this.#writeDropped + this.#afterClose,
-      buffered: this.#buffer.bufferedValues,
-      invalid: this.#buffer.invalid,
+      dropped: this.#writeDropped,
+      inFlight: 0,
       requests: this.#lines,
       failures: this.#failures,
-    }
+    })
   }
 
   #write(): void {
-    this.#buffer.cut()
-    const data = this.#buffer.take(this.#buffer.queued)
-    if (this.#buffer.dropped > this.#bufferDropsReported) {
-      this.#warn(
-        { dropped: this.#buffer.dropped - this.#bufferDropsReported },
-        'metrics buffer full: oldest data dropped',
-      )
-      this.#bufferDropsReported = this.#buffer.dropped
-    }
+    const buffer = this.#core.buffer
+    buffer.cut()
+    const data = buffer.take(buffer.queued)
+    this.#core.reportBufferDrops()
     if (data.length === 0) return
     writeEmfLines(this.#namespace, data, (line) => {
       try {
@@ -118,16 +93,11 @@ export class EmfMetrics implements MetricsSink {
       } catch (error) {
         this.#failures++
         this.#writeDropped += line.values
-        this.#warn({ err: error, values: line.values }, 'metrics dropped: EMF output write failed')
+        this.#core.warn(
+          { err: error, values: line.values },
+          'metrics dropped: EMF output write failed',
+        )
       }
     })
-  }
-
-  #warn(fields: Record<string, unknown>, message: string): void {
-    try {
-      this.#logger.warn(fields, message)
-    } catch {
-      // A broken logger must not stop the metrics from being written or counted.
-    }
   }
 }

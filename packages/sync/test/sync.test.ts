@@ -1,26 +1,24 @@
 // Sync against kinesis-local + dynalite: the table follows the stream's lineage in the KCL format.
-import {
-  MergeShardsCommand,
-  SplitShardCommand,
-  UpdateShardCountCommand,
-} from '@aws-sdk/client-kinesis'
+import { MergeShardsCommand, UpdateShardCountCommand } from '@aws-sdk/client-kinesis'
 import { createStream, dynamoClient, waitForStreamActive } from '@kine-tools/local'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  allShards,
+  newStream,
+  readLeases,
+  splitInHalf,
+  uniqueName,
+  useEnv,
+} from '@kine-tools/testkit'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { Sync } from '../src/index.js'
-import { allShards, midpoint, readTable, startEnv, uniqueName, type Env } from './helpers.js'
+import { newSync } from './helpers.js'
 
-let env: Env
-beforeAll(async () => {
-  env = await startEnv()
-})
-afterAll(async () => {
-  await env?.stop()
-})
+const env = useEnv()
 
 /** Asserts the table holds exactly one lease per shard, linked as the listing says, in KCL types. */
 async function expectTableMatchesStream(stream: string, table: string): Promise<void> {
   const shards = await allShards(env.kinesis, stream)
-  const { leases, items } = await readTable(env.dynamodb, table)
+  const { leases, items } = await readLeases(env.dynamodb, table)
   expect([...leases.keys()].sort()).toEqual(shards.map((s) => s.ShardId).sort())
   for (const shard of shards) {
     const lease = leases.get(shard.ShardId!)!
@@ -58,15 +56,7 @@ describe('Sync on a resharded stream', () => {
       record: (name: string, value: number, _unit: string, dimensions: object) =>
         void recorded.push({ name, value, dimensions }),
     }
-    sync = new Sync({
-      streamName: stream,
-      tableName: table,
-      kinesis: env.kinesis,
-      dynamodb: env.dynamodb,
-      initialPosition: 'TRIM_HORIZON',
-      gracePeriodMs: 3_600_000,
-      metrics,
-    })
+    sync = newSync(env, stream, table, { gracePeriodMs: 3_600_000, metrics })
     await sync.init()
   })
 
@@ -74,7 +64,7 @@ describe('Sync on a resharded stream', () => {
     const result = await sync.syncOnce()
     expect(result.created).toHaveLength(4)
     await expectTableMatchesStream(stream, table)
-    const { leases } = await readTable(env.dynamodb, table)
+    const { leases } = await readLeases(env.dynamodb, table)
     expect(
       [...leases.values()].every((l) => l.checkpoint === 'TRIM_HORIZON' && l.leaseCounter === 0),
     ).toBe(true)
@@ -87,14 +77,7 @@ describe('Sync on a resharded stream', () => {
 
   it('follows a split: two children at TRIM_HORIZON, the parent linked to them', async () => {
     const [first] = await allShards(env.kinesis, stream)
-    await env.kinesis.send(
-      new SplitShardCommand({
-        StreamName: stream,
-        ShardToSplit: first!.ShardId,
-        NewStartingHashKey: midpoint(first!),
-      }),
-    )
-    await waitForStreamActive(env.kinesis, stream)
+    await splitInHalf(env.kinesis, stream, first!)
     const result = await sync.syncOnce()
     expect(result.created).toHaveLength(2)
     expect(result.linked).toEqual([first!.ShardId])
@@ -120,7 +103,7 @@ describe('Sync on a resharded stream', () => {
     await waitForStreamActive(env.kinesis, stream)
     const result = await sync.syncOnce()
     expect(result.created).toHaveLength(1)
-    const { leases } = await readTable(env.dynamodb, table)
+    const { leases } = await readLeases(env.dynamodb, table)
     expect([...leases.get(result.created[0]!)!.parentShardIds].sort()).toEqual(
       [a.ShardId, b.ShardId].sort(),
     )
@@ -139,32 +122,17 @@ describe('Sync on a resharded stream', () => {
     const result = await sync.syncOnce()
     expect(result.created.length).toBeGreaterThan(0)
     await expectTableMatchesStream(stream, table)
-    const { leases } = await readTable(env.dynamodb, table)
+    const { leases } = await readLeases(env.dynamodb, table)
     for (const id of result.created) expect(leases.get(id)!.checkpoint).toBe('TRIM_HORIZON')
   })
 })
 
 describe('Sync first pass positions', () => {
   it('LATEST leases only the open shards; later children start at TRIM_HORIZON', async () => {
-    const stream = uniqueName('latest')
-    const table = uniqueName('latest-app')
-    await createStream(env.kinesis, stream, 2)
+    const { stream, table } = await newStream(env, 'latest', 2)
     const [first] = await allShards(env.kinesis, stream)
-    await env.kinesis.send(
-      new SplitShardCommand({
-        StreamName: stream,
-        ShardToSplit: first!.ShardId,
-        NewStartingHashKey: midpoint(first!),
-      }),
-    )
-    await waitForStreamActive(env.kinesis, stream)
-    const sync = new Sync({
-      streamName: stream,
-      tableName: table,
-      kinesis: env.kinesis,
-      dynamodb: env.dynamodb,
-      initialPosition: 'LATEST',
-    })
+    await splitInHalf(env.kinesis, stream, first!)
+    const sync = newSync(env, stream, table, { initialPosition: 'LATEST' })
     await sync.init()
     const first_ = await sync.syncOnce()
     expect(first_.created.sort()).toEqual(
@@ -173,44 +141,27 @@ describe('Sync first pass positions', () => {
         .map((s) => s.ShardId)
         .sort(),
     )
-    const { leases } = await readTable(env.dynamodb, table)
+    const { leases } = await readLeases(env.dynamodb, table)
     expect([...leases.values()].every((l) => l.checkpoint === 'LATEST')).toBe(true)
     // The closed parent skipped by LATEST is never created by a later pass (rule 11).
     expect((await sync.syncOnce()).created).toEqual([])
-    expect((await readTable(env.dynamodb, table)).leases.has(first!.ShardId!)).toBe(false)
+    expect((await readLeases(env.dynamodb, table)).leases.has(first!.ShardId!)).toBe(false)
   })
 
   it('AT_TIMESTAMP writes the AT_TIMESTAMP sentinel', async () => {
-    const stream = uniqueName('ts')
-    const table = uniqueName('ts-app')
-    await createStream(env.kinesis, stream, 2)
-    const sync = new Sync({
-      streamName: stream,
-      tableName: table,
-      kinesis: env.kinesis,
-      dynamodb: env.dynamodb,
-      initialPosition: { timestamp: new Date() },
-    })
+    const { stream, table } = await newStream(env, 'ts', 2)
+    const sync = newSync(env, stream, table, { initialPosition: { timestamp: new Date() } })
     await sync.init()
     expect((await sync.syncOnce()).created).toHaveLength(2)
-    const { leases } = await readTable(env.dynamodb, table)
+    const { leases } = await readLeases(env.dynamodb, table)
     expect([...leases.values()].map((l) => l.checkpoint)).toEqual(['AT_TIMESTAMP', 'AT_TIMESTAMP'])
   })
 })
 
 describe('Sync with many shards', () => {
   it('syncs 250 shards read in pages of 7', async () => {
-    const stream = uniqueName('wide')
-    const table = uniqueName('wide-app')
-    await createStream(env.kinesis, stream, 250)
-    const sync = new Sync({
-      streamName: stream,
-      tableName: table,
-      kinesis: env.kinesis,
-      dynamodb: env.dynamodb,
-      initialPosition: 'TRIM_HORIZON',
-      pageSize: 7,
-    })
+    const { stream, table } = await newStream(env, 'wide', 250)
+    const sync = newSync(env, stream, table, { pageSize: 7 })
     await sync.init()
     expect((await sync.syncOnce()).created).toHaveLength(250)
     await expectTableMatchesStream(stream, table)
@@ -219,19 +170,9 @@ describe('Sync with many shards', () => {
 
 describe('Sync errors and lifecycle', () => {
   it('init() and start() reject with STREAM_NOT_FOUND for a stream that does not exist', async () => {
-    const sync = new Sync({
-      streamName: uniqueName('missing'),
-      tableName: uniqueName('t'),
-      kinesis: env.kinesis,
-      dynamodb: env.dynamodb,
-      initialPosition: 'LATEST',
-    })
+    const sync = newSync(env, uniqueName('missing'), uniqueName('t'), { initialPosition: 'LATEST' })
     await expect(sync.init()).rejects.toMatchObject({ code: 'STREAM_NOT_FOUND' })
-    const again = new Sync({
-      streamName: uniqueName('missing'),
-      tableName: uniqueName('t'),
-      kinesis: env.kinesis,
-      dynamodb: env.dynamodb,
+    const again = newSync(env, uniqueName('missing'), uniqueName('t'), {
       initialPosition: 'LATEST',
     })
     await expect(again.start()).rejects.toMatchObject({ code: 'STREAM_NOT_FOUND' })
@@ -263,16 +204,8 @@ describe('Sync errors and lifecycle', () => {
   })
 
   it('retries transient DynamoDB failures in its loop instead of failing', async () => {
-    const stream = uniqueName('flaky')
-    const table = uniqueName('flaky-app')
-    await createStream(env.kinesis, stream, 2)
-    await new Sync({
-      streamName: stream,
-      tableName: table,
-      kinesis: env.kinesis,
-      dynamodb: env.dynamodb,
-      initialPosition: 'TRIM_HORIZON',
-    }).init()
+    const { stream, table } = await newStream(env, 'flaky', 2)
+    await newSync(env, stream, table).init()
     // Fault injection: a client of the test's own whose first 6 Scans fail as a 503 would.
     const flaky = dynamoClient(env.dynamoEndpoint)
     let failures = 6
@@ -290,17 +223,10 @@ describe('Sync errors and lifecycle', () => {
       },
       { step: 'initialize' },
     )
-    const sync = new Sync({
-      streamName: stream,
-      tableName: table,
-      kinesis: env.kinesis,
-      dynamodb: flaky,
-      initialPosition: 'TRIM_HORIZON',
-      intervalMs: 100,
-    })
+    const sync = newSync(env, stream, table, { dynamodb: flaky, intervalMs: 100 })
     await sync.start()
     await expect
-      .poll(async () => (await readTable(env.dynamodb, table)).leases.size, {
+      .poll(async () => (await readLeases(env.dynamodb, table)).leases.size, {
         timeout: 10_000,
         interval: 100,
       })
@@ -311,32 +237,15 @@ describe('Sync errors and lifecycle', () => {
   })
 
   it('start() syncs, keeps syncing new shards in its loop, and stop() ends it', async () => {
-    const stream = uniqueName('loop')
-    const table = uniqueName('loop-app')
-    await createStream(env.kinesis, stream, 1)
+    const { stream, table } = await newStream(env, 'loop', 1)
     const controller = new AbortController()
-    const sync = new Sync({
-      streamName: stream,
-      tableName: table,
-      kinesis: env.kinesis,
-      dynamodb: env.dynamodb,
-      initialPosition: 'TRIM_HORIZON',
-      intervalMs: 200,
-      signal: controller.signal,
-    })
+    const sync = newSync(env, stream, table, { intervalMs: 200, signal: controller.signal })
     await sync.start()
-    expect((await readTable(env.dynamodb, table)).leases.size).toBe(1)
+    expect((await readLeases(env.dynamodb, table)).leases.size).toBe(1)
     const [only] = await allShards(env.kinesis, stream)
-    await env.kinesis.send(
-      new SplitShardCommand({
-        StreamName: stream,
-        ShardToSplit: only!.ShardId,
-        NewStartingHashKey: midpoint(only!),
-      }),
-    )
-    await waitForStreamActive(env.kinesis, stream)
+    await splitInHalf(env.kinesis, stream, only!)
     await expect
-      .poll(async () => (await readTable(env.dynamodb, table)).leases.size, {
+      .poll(async () => (await readLeases(env.dynamodb, table)).leases.size, {
         timeout: 5_000,
         interval: 100,
       })
