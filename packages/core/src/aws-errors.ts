@@ -52,7 +52,8 @@ export function awsErrorName(error: unknown): string {
 }
 
 function httpStatus(error: unknown): number | undefined {
-  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata
+    ?.httpStatusCode
   return typeof status === 'number' ? status : undefined
 }
 
@@ -66,12 +67,17 @@ export function isRetryableAwsError(error: unknown): boolean {
   if (isThrottleError(error)) return true
   const name = awsErrorName(error)
   if (NETWORK_CODES.has(name)) return true
-  if (name === 'TimeoutError' || name === 'RequestTimeout' || name === 'RequestTimeoutException') return true
-  if (name === 'InternalFailure' || name === 'InternalServerError' || name === 'ServiceUnavailable') return true
+  if (name === 'TimeoutError' || name === 'RequestTimeout' || name === 'RequestTimeoutException')
+    return true
+  if (name === 'InternalFailure' || name === 'InternalServerError' || name === 'ServiceUnavailable')
+    return true
   const status = httpStatus(error)
   if (status !== undefined && status >= 500) return true
   // The SDK marks what its own retry strategy considers transient.
-  return (error as { $retryable?: unknown } | null)?.$retryable !== undefined && !!(error as { $retryable?: unknown }).$retryable
+  return (
+    (error as { $retryable?: unknown } | null)?.$retryable !== undefined &&
+    !!(error as { $retryable?: unknown }).$retryable
+  )
 }
 
 export function isAccessDeniedError(error: unknown): boolean {
@@ -94,9 +100,17 @@ export function toKineError(
   if (error instanceof KineError) return error
   const name = awsErrorName(error) || 'Error'
   const detail = error instanceof Error ? error.message : String(error)
-  if (isResourceNotFoundError(error)) return new ResourceNotFoundError(notFound, `${what} does not exist (${detail})`, { cause: error })
-  if (isAccessDeniedError(error)) return new AccessDeniedError(`access denied to ${what}: ${name}: ${detail}`, { cause: error })
-  if (isThrottleError(error)) return new ThrottledError(`throttled on ${what}: ${name}: ${detail}`, { cause: error })
+  if (isResourceNotFoundError(error))
+    return new ResourceNotFoundError(notFound, `${what} does not exist (${detail})`, {
+      cause: error,
+    })
+  if (isAccessDeniedError(error))
+    return new AccessDeniedError(`access denied to ${what}: ${name}: ${detail}`, { cause: error })
+  if (isThrottleError(error))
+    return new ThrottledError(`throttled on ${what}: ${name}: ${detail}`, { cause: error })
   const retryable = isRetryableAwsError(error)
-  return new KineError(retryable ? 'TRANSIENT' : 'AWS_ERROR', `${what}: ${name}: ${detail}`, { cause: error, retryable })
+  return new KineError(retryable ? 'TRANSIENT' : 'AWS_ERROR', `${what}: ${name}: ${detail}`, {
+    cause: error,
+    retryable,
+  })
 }

@@ -14,18 +14,23 @@ export interface ConsoleLoggerOptions {
 }
 
 /** A Logger writing `time level name message {fields}` lines. */
-export function consoleLogger(name: string, options: ConsoleLoggerOptions = {}, bindings: Record<string, unknown> = {}): Logger {
+export function consoleLogger(
+  name: string,
+  options: ConsoleLoggerOptions = {},
+  bindings: Record<string, unknown> = {},
+): Logger {
   const min = ORDER[options.level ?? 'info']
   const write = options.write ?? ((line: string) => void process.stderr.write(line))
-  const method = (level: LogLevel): LogFn =>
-    ((fieldsOrMessage: Record<string, unknown> | string, message?: string): void => {
+  const method =
+    (level: LogLevel): LogFn =>
+    (fieldsOrMessage: Record<string, unknown> | string, message?: string): void => {
       if (ORDER[level] < min) return
       const fields = typeof fieldsOrMessage === 'string' ? {} : fieldsOrMessage
       const text = typeof fieldsOrMessage === 'string' ? fieldsOrMessage : (message ?? '')
       const all = { ...bindings, ...fields }
       const extra = Object.keys(all).length > 0 ? ` ${JSON.stringify(all, errorReplacer)}` : ''
       write(`${new Date().toISOString()} ${level.toUpperCase()} ${name}: ${text}${extra}\n`)
-    })
+    }
   return {
     trace: method('trace'),
     debug: method('debug'),
@@ -37,7 +42,12 @@ export function consoleLogger(name: string, options: ConsoleLoggerOptions = {}, 
 }
 
 function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message, ...('code' in value ? { code: value.code } : {}) }
+  if (value instanceof Error)
+    return {
+      name: value.name,
+      message: value.message,
+      ...('code' in value ? { code: value.code } : {}),
+    }
   if (typeof value === 'bigint') return value.toString()
   return value
 }

@@ -25,7 +25,12 @@ export {
   type MetricDefinition,
 } from './metrics.js'
 export type { KineRecord } from './record.js'
-export { backoffDelay, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS, type BackoffOptions } from './backoff.js'
+export {
+  backoffDelay,
+  DEFAULT_BACKOFF_BASE_MS,
+  DEFAULT_BACKOFF_CAP_MS,
+  type BackoffOptions,
+} from './backoff.js'
 export {
   awsErrorName,
   isThrottleError,
@@ -105,11 +110,7 @@ export {
   type NumberCheckOptions,
   type StringArrayCheckOptions,
 } from './validate.js'
-export {
-  ShardReader,
-  readShard,
-  type ShardBatch,
-} from './reader/shard-reader.js'
+export { ShardReader, readShard, type ShardBatch } from './reader/shard-reader.js'
 export {
   DEFAULT_GET_RECORDS_LIMIT,
   DEFAULT_IDLE_WAIT_MS,

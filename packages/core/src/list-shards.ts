@@ -1,7 +1,12 @@
 // ListShards, every page, with backoff: the one way kine reads a stream's shard list
 // (DescribeStream is limited to 10 calls/s per account and is never used).
 
-import { ListShardsCommand, type KinesisClient, type Shard, type ShardFilter } from '@aws-sdk/client-kinesis'
+import {
+  ListShardsCommand,
+  type KinesisClient,
+  type Shard,
+  type ShardFilter,
+} from '@aws-sdk/client-kinesis'
 import { awsErrorName, isRetryableAwsError, toKineError } from './aws-errors.js'
 import { backoffDelay } from './backoff.js'
 import { systemClock, type Clock } from './clock.js'
@@ -34,7 +39,10 @@ export const DEFAULT_LIST_SHARDS_PAGE_SIZE = 1000
 const DEFAULT_MAX_ATTEMPTS = 10
 
 /** Lists the stream's shards, following `NextToken` to the last page. */
-export async function listShards(kinesis: KinesisClient, options: ListShardsOptions): Promise<Shard[]> {
+export async function listShards(
+  kinesis: KinesisClient,
+  options: ListShardsOptions,
+): Promise<Shard[]> {
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? silentLogger
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
@@ -52,17 +60,26 @@ export async function listShards(kinesis: KinesisClient, options: ListShardsOpti
     try {
       do {
         // A NextToken request must name neither the stream nor the filter.
-        const input = nextToken === undefined ? first : { NextToken: nextToken, MaxResults: first.MaxResults }
+        const input =
+          nextToken === undefined ? first : { NextToken: nextToken, MaxResults: first.MaxResults }
         let attempt = 0
         for (;;) {
           try {
-            const page = await kinesis.send(new ListShardsCommand(input), sendOptions(options.signal))
+            const page = await kinesis.send(
+              new ListShardsCommand(input),
+              sendOptions(options.signal),
+            )
             shards.push(...(page.Shards ?? []))
             nextToken = page.NextToken
             break
           } catch (error) {
             options.signal?.throwIfAborted()
-            if (awsErrorName(error) === 'ExpiredNextTokenException' || !isRetryableAwsError(error) || ++attempt >= maxAttempts) throw error
+            if (
+              awsErrorName(error) === 'ExpiredNextTokenException' ||
+              !isRetryableAwsError(error) ||
+              ++attempt >= maxAttempts
+            )
+              throw error
             const wait = backoffDelay(attempt - 1, { baseMs: 200, capMs: 5_000 })
             logger.debug({ err: error, attempt, wait }, 'ListShards failed, retrying')
             await clock.sleep(wait, options.signal)

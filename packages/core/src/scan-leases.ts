@@ -21,7 +21,11 @@ export interface ScanLeasesOptions {
 }
 
 /** Scans the lease table. Throws a typed KineError (`TABLE_NOT_FOUND`, `ACCESS_DENIED`, ...) on failure. */
-export async function scanLeases(dynamodb: DynamoDBClient, tableName: string, options: ScanLeasesOptions = {}): Promise<LeaseScan> {
+export async function scanLeases(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+  options: ScanLeasesOptions = {},
+): Promise<LeaseScan> {
   const leases: Lease[] = []
   const invalid: InvalidLeaseItemError[] = []
   let startKey: Record<string, AttributeValue> | undefined

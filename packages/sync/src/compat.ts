@@ -40,7 +40,11 @@ export interface LegacySync {
 }
 
 /** The original sync's shape over a kine {@link Sync}. */
-export function sync(config: LegacySyncConfig, dynamodb: DynamoDBClient, kinesis: KinesisClient): LegacySync {
+export function sync(
+  config: LegacySyncConfig,
+  dynamodb: DynamoDBClient,
+  kinesis: KinesisClient,
+): LegacySync {
   const instance = new Sync({
     streamName: config.streamName,
     tableName: config.table,
@@ -48,7 +52,11 @@ export function sync(config: LegacySyncConfig, dynamodb: DynamoDBClient, kinesis
     kinesis,
     initialPosition: legacyPosition(config),
     intervalMs: config.shardSyncDelay ?? 10_000,
-    ...(config.logger ? { logger: config.logger } : config.verbose ? { logger: consoleLogger('kine-sync') } : {}),
+    ...(config.logger
+      ? { logger: config.logger }
+      : config.verbose
+        ? { logger: consoleLogger('kine-sync') }
+        : {}),
     ...(config.metrics ? { metrics: config.metrics } : {}),
   })
   const report = (cb: ((err: Error | null) => void) | undefined) => (err: unknown) => {
@@ -73,9 +81,16 @@ function legacyPosition(config: LegacySyncConfig): InitialPosition {
   if (type === 'TRIM_HORIZON' || type === 'LATEST') return type
   if (type === 'AT_TIMESTAMP') {
     const ts = config.timestamp
-    const date = ts instanceof Date ? ts : typeof ts === 'number' || typeof ts === 'string' ? new Date(ts) : undefined
+    const date =
+      ts instanceof Date
+        ? ts
+        : typeof ts === 'number' || typeof ts === 'string'
+          ? new Date(ts)
+          : undefined
     if (date && !Number.isNaN(date.getTime())) return { timestamp: date }
-    throw new InvalidConfigError('sync config', ['AT_TIMESTAMP needs a valid timestamp (a Date, epoch milliseconds or an ISO date)'])
+    throw new InvalidConfigError('sync config', [
+      'AT_TIMESTAMP needs a valid timestamp (a Date, epoch milliseconds or an ISO date)',
+    ])
   }
   throw new InvalidConfigError('sync config', [
     `shardIteratorType is required: TRIM_HORIZON, LATEST or AT_TIMESTAMP (got ${JSON.stringify(type)})`,

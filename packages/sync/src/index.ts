@@ -7,6 +7,12 @@ export {
   type SyncOptions,
   type InitialPosition,
 } from './options.js'
-export { planSync, type SyncPlan, type NewLease, type PlannedLease, type InitialSentinel } from './plan.js'
+export {
+  planSync,
+  type SyncPlan,
+  type NewLease,
+  type PlannedLease,
+  type InitialSentinel,
+} from './plan.js'
 export { buildLineage, descendants, shardInfo, type ShardInfo, type Lineage } from './lineage.js'
 export { sync, type LegacySyncConfig, type LegacySync } from './compat.js'

@@ -25,7 +25,9 @@ export interface Lineage {
 export function shardInfo(shard: Shard): ShardInfo {
   const { ShardId, ParentShardId, AdjacentParentShardId, HashKeyRange, SequenceNumberRange } = shard
   if (!ShardId || !HashKeyRange?.StartingHashKey || !HashKeyRange.EndingHashKey) {
-    throw new TypeError(`ListShards returned a shard without an id or hash key range: ${JSON.stringify(shard)}`)
+    throw new TypeError(
+      `ListShards returned a shard without an id or hash key range: ${JSON.stringify(shard)}`,
+    )
   }
   const parentShardIds = [ParentShardId, AdjacentParentShardId].filter((p): p is string => !!p)
   return {

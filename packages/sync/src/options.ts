@@ -2,7 +2,15 @@
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import { InvalidConfigError, noopMetrics, silentLogger, systemClock, type Clock, type Logger, type MetricsSink } from '@kine/core'
+import {
+  InvalidConfigError,
+  noopMetrics,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type Logger,
+  type MetricsSink,
+} from '@kine/core'
 import type { InitialSentinel } from './plan.js'
 
 /** Where the first pass's leases start: a sentinel, or a point in time (`AT_TIMESTAMP`). */
@@ -70,20 +78,36 @@ export function resolveSyncOptions(options: SyncOptions): ResolvedSyncOptions {
   const o = (isObject(options) ? options : {}) as Partial<SyncOptions>
   const problems: string[] = []
   if (!isObject(options)) problems.push('options must be an object')
-  if (typeof o.streamName !== 'string' || o.streamName === '') problems.push('streamName is required (a non-empty string)')
-  if (typeof o.tableName !== 'string' || o.tableName === '') problems.push('tableName is required (a non-empty string)')
-  if (!hasSend(o.kinesis)) problems.push('kinesis must be a KinesisClient from @aws-sdk/client-kinesis')
-  if (!hasSend(o.dynamodb)) problems.push('dynamodb must be a DynamoDBClient from @aws-sdk/client-dynamodb')
+  if (typeof o.streamName !== 'string' || o.streamName === '')
+    problems.push('streamName is required (a non-empty string)')
+  if (typeof o.tableName !== 'string' || o.tableName === '')
+    problems.push('tableName is required (a non-empty string)')
+  if (!hasSend(o.kinesis))
+    problems.push('kinesis must be a KinesisClient from @aws-sdk/client-kinesis')
+  if (!hasSend(o.dynamodb))
+    problems.push('dynamodb must be a DynamoDBClient from @aws-sdk/client-dynamodb')
   let initial: InitialSentinel = 'TRIM_HORIZON'
   const pos: unknown = o.initialPosition
   if (pos === 'TRIM_HORIZON' || pos === 'LATEST') initial = pos
-  else if (isObject(pos) && pos.timestamp instanceof Date && !Number.isNaN(pos.timestamp.getTime())) initial = 'AT_TIMESTAMP'
-  else problems.push(`initialPosition is required: 'TRIM_HORIZON', 'LATEST' or { timestamp: Date } (got ${JSON.stringify(pos)})`)
-  if (o.intervalMs !== undefined && !(nonNegative(o.intervalMs) && o.intervalMs >= 100)) problems.push('intervalMs must be a number of milliseconds, at least 100')
-  if (o.gracePeriodMs !== undefined && !nonNegative(o.gracePeriodMs)) problems.push('gracePeriodMs must be a number of milliseconds, 0 or more')
-  if (o.pageSize !== undefined && !(Number.isInteger(o.pageSize) && o.pageSize >= 1 && o.pageSize <= 10_000)) problems.push('pageSize must be an integer from 1 to 10000')
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) problems.push('signal must be an AbortSignal')
-  if (o.metrics !== undefined && !(isObject(o.metrics) && typeof o.metrics.record === 'function')) problems.push('metrics must be a MetricsSink (an object with record())')
+  else if (isObject(pos) && pos.timestamp instanceof Date && !Number.isNaN(pos.timestamp.getTime()))
+    initial = 'AT_TIMESTAMP'
+  else
+    problems.push(
+      `initialPosition is required: 'TRIM_HORIZON', 'LATEST' or { timestamp: Date } (got ${JSON.stringify(pos)})`,
+    )
+  if (o.intervalMs !== undefined && !(nonNegative(o.intervalMs) && o.intervalMs >= 100))
+    problems.push('intervalMs must be a number of milliseconds, at least 100')
+  if (o.gracePeriodMs !== undefined && !nonNegative(o.gracePeriodMs))
+    problems.push('gracePeriodMs must be a number of milliseconds, 0 or more')
+  if (
+    o.pageSize !== undefined &&
+    !(Number.isInteger(o.pageSize) && o.pageSize >= 1 && o.pageSize <= 10_000)
+  )
+    problems.push('pageSize must be an integer from 1 to 10000')
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
+    problems.push('signal must be an AbortSignal')
+  if (o.metrics !== undefined && !(isObject(o.metrics) && typeof o.metrics.record === 'function'))
+    problems.push('metrics must be a MetricsSink (an object with record())')
   if (problems.length > 0) throw new InvalidConfigError('Sync options', problems)
   const valid = o as SyncOptions
   return {

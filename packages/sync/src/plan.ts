@@ -8,7 +8,10 @@ import { buildLineage, descendants, type Lineage, type ShardInfo } from './linea
 export type InitialSentinel = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP'
 
 /** The lease fields a plan reads. */
-export type PlannedLease = Pick<Lease, 'leaseKey' | 'leaseOwner' | 'checkpoint' | 'parentShardIds' | 'childShardIds'>
+export type PlannedLease = Pick<
+  Lease,
+  'leaseKey' | 'leaseOwner' | 'checkpoint' | 'parentShardIds' | 'childShardIds'
+>
 
 export interface NewLease {
   readonly shardId: string
@@ -27,9 +30,15 @@ export interface SyncPlan {
    */
   readonly create: readonly (readonly NewLease[])[]
   /** Parent links missing from existing leases. */
-  readonly linkParents: readonly { readonly shardId: string; readonly parentShardIds: readonly string[] }[]
+  readonly linkParents: readonly {
+    readonly shardId: string
+    readonly parentShardIds: readonly string[]
+  }[]
   /** Child links missing from existing leases of closed shards. */
-  readonly linkChildren: readonly { readonly shardId: string; readonly childShardIds: readonly string[] }[]
+  readonly linkChildren: readonly {
+    readonly shardId: string
+    readonly childShardIds: readonly string[]
+  }[]
   /** Unheld, unfinished leases whose shard has left the stream (aged out): set them to SHARD_END. */
   readonly end: readonly string[]
   /** Finished, unheld leases that nothing needs any more: deletable once the grace period passes. */
@@ -104,10 +113,12 @@ export function planSync(
       continue
     }
     const missingParents = shard.parentShardIds.filter((p) => !lease.parentShardIds.includes(p))
-    if (missingParents.length > 0) linkParents.push({ shardId: shard.shardId, parentShardIds: missingParents })
+    if (missingParents.length > 0)
+      linkParents.push({ shardId: shard.shardId, parentShardIds: missingParents })
     const children = lineage.children.get(shard.shardId) ?? []
     const missingChildren = children.filter((c) => !lease.childShardIds.includes(c))
-    if (missingChildren.length > 0) linkChildren.push({ shardId: shard.shardId, childShardIds: missingChildren })
+    if (missingChildren.length > 0)
+      linkChildren.push({ shardId: shard.shardId, childShardIds: missingChildren })
     if (
       lease.checkpoint === 'SHARD_END' &&
       lease.leaseOwner === undefined &&

@@ -132,7 +132,10 @@ export class Sync {
     const signal = this.#stopController.signal
     let failures = 0
     while (!signal.aborted) {
-      const wait = failures === 0 ? intervalMs * (0.8 + 0.4 * random()) : Math.min(intervalMs, backoffDelay(failures - 1, { baseMs: 1_000 }))
+      const wait =
+        failures === 0
+          ? intervalMs * (0.8 + 0.4 * random())
+          : Math.min(intervalMs, backoffDelay(failures - 1, { baseMs: 1_000 }))
       try {
         await clock.sleep(wait, signal)
       } catch {
@@ -150,15 +153,19 @@ export class Sync {
   }
 
   async #syncPass(): Promise<SyncResult> {
-    const { kinesis, dynamodb, tableName, streamName, pageSize, clock, logger, metrics, initial } = this.#o
+    const { kinesis, dynamodb, tableName, streamName, pageSize, clock, logger, metrics, initial } =
+      this.#o
     const signal = this.#stopController.signal
     signal.throwIfAborted()
     // Leases first, then the listing: every lease read was created before the listing began, so
     // a lease whose shard is missing from it really left the stream (a worker's fresh child lease
     // cannot be mistaken for an aged-out shard).
     const scan = await scanLeases(dynamodb, tableName, { signal })
-    for (const bad of scan.invalid) logger.warn({ err: bad, leaseKey: bad.leaseKey }, 'skipping a lease item that does not parse')
-    const shards = (await listShards(kinesis, { streamName, pageSize, signal, clock, logger })).map(shardInfo)
+    for (const bad of scan.invalid)
+      logger.warn({ err: bad, leaseKey: bad.leaseKey }, 'skipping a lease item that does not parse')
+    const shards = (await listShards(kinesis, { streamName, pageSize, signal, clock, logger })).map(
+      shardInfo,
+    )
     // An unparsable item still occupies its key: it counts as leased for rule 11, nothing more.
     const opaque = scan.invalid.flatMap((e) => (e.leaseKey === undefined ? [] : [e.leaseKey]))
     const plan = planSync(shards, scan.leases, initial, opaque)
@@ -171,23 +178,41 @@ export class Sync {
     }
     const linked = new Set<string>()
     for (const { shardId, parentShardIds } of plan.linkParents) {
-      if (await this.#conditional(new UpdateItemCommand(linkParentsInput(tableName, { leaseKey: shardId, parentShardIds })))) linked.add(shardId)
+      if (
+        await this.#conditional(
+          new UpdateItemCommand(linkParentsInput(tableName, { leaseKey: shardId, parentShardIds })),
+        )
+      )
+        linked.add(shardId)
     }
     for (const { shardId, childShardIds } of plan.linkChildren) {
-      if (await this.#conditional(new UpdateItemCommand(linkChildrenInput(tableName, { leaseKey: shardId, childShardIds })))) linked.add(shardId)
+      if (
+        await this.#conditional(
+          new UpdateItemCommand(linkChildrenInput(tableName, { leaseKey: shardId, childShardIds })),
+        )
+      )
+        linked.add(shardId)
     }
     result.linked.push(...linked)
     for (const leaseKey of plan.end) {
-      if (await this.#conditional(new UpdateItemCommand(endUnheldLeaseInput(tableName, { leaseKey })))) result.ended.push(leaseKey)
+      if (
+        await this.#conditional(new UpdateItemCommand(endUnheldLeaseInput(tableName, { leaseKey })))
+      )
+        result.ended.push(leaseKey)
     }
     const now = clock.now()
     const deletable = new Set(plan.deletable)
-    for (const key of this.#deletableSince.keys()) if (!deletable.has(key)) this.#deletableSince.delete(key)
+    for (const key of this.#deletableSince.keys())
+      if (!deletable.has(key)) this.#deletableSince.delete(key)
     for (const leaseKey of plan.deletable) {
       const since = this.#deletableSince.get(leaseKey) ?? now
       this.#deletableSince.set(leaseKey, since)
       if (now - since < this.#o.gracePeriodMs) continue
-      if (await this.#conditional(new DeleteItemCommand(deleteFinishedLeaseInput(tableName, { leaseKey })))) {
+      if (
+        await this.#conditional(
+          new DeleteItemCommand(deleteFinishedLeaseInput(tableName, { leaseKey })),
+        )
+      ) {
         result.deleted.push(leaseKey)
         this.#deletableSince.delete(leaseKey)
       }
@@ -196,7 +221,10 @@ export class Sync {
     metrics.record('Sync.Created', result.created.length, 'Count', { StreamName: streamName })
     metrics.record('Sync.Deleted', result.deleted.length, 'Count', { StreamName: streamName })
     if (scan.leases.length === 0 && result.created.length > 0) {
-      logger.info({ streamName, tableName, initialPosition: initial, created: result.created.length }, 'first sync pass leased the stream')
+      logger.info(
+        { streamName, tableName, initialPosition: initial, created: result.created.length },
+        'first sync pass leased the stream',
+      )
     }
     logger.debug({ ...result, shards: shards.length, leases: scan.leases.length }, 'sync pass done')
     return result
@@ -218,13 +246,22 @@ export class Sync {
     const { tableName } = this.#o
     if (await this.#conditional(new PutItemCommand(createLeaseInput(tableName, lease)))) return true
     if (planned.parentShardIds.length > 0) {
-      await this.#conditional(new UpdateItemCommand(linkParentsInput(tableName, { leaseKey: planned.shardId, parentShardIds: planned.parentShardIds })))
+      await this.#conditional(
+        new UpdateItemCommand(
+          linkParentsInput(tableName, {
+            leaseKey: planned.shardId,
+            parentShardIds: planned.parentShardIds,
+          }),
+        ),
+      )
     }
     return false
   }
 
   /** Sends a conditional write; false when its condition did not hold (another writer got there first). */
-  async #conditional(command: PutItemCommand | UpdateItemCommand | DeleteItemCommand): Promise<boolean> {
+  async #conditional(
+    command: PutItemCommand | UpdateItemCommand | DeleteItemCommand,
+  ): Promise<boolean> {
     const dynamodb: DynamoDBClient = this.#o.dynamodb
     const options = sendOptions(this.#stopController.signal)
     try {
@@ -240,11 +277,14 @@ export class Sync {
   }
 }
 
-async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0
   const lane = async (): Promise<void> => {
     while (next < items.length) await fn(items[next++]!)
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane))
 }
-
