@@ -3,7 +3,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import {
-  InvalidConfigError,
+  OptionsValidator,
   noopMetrics,
   silentLogger,
   systemClock,
@@ -70,59 +70,43 @@ export interface ResolvedSyncOptions {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null
-const hasSend = (v: unknown): boolean => isObject(v) && typeof v.send === 'function'
-const nonNegative = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0
 
 /** Applies defaults and checks everything at once; throws one InvalidConfigError listing every problem. */
 export function resolveSyncOptions(options: SyncOptions): ResolvedSyncOptions {
-  const o = (isObject(options) ? options : {}) as Partial<SyncOptions>
-  const problems: string[] = []
-  if (!isObject(options)) problems.push('options must be an object')
-  if (typeof o.streamName !== 'string' || o.streamName === '')
-    problems.push('streamName is required (a non-empty string)')
-  if (typeof o.tableName !== 'string' || o.tableName === '')
-    problems.push('tableName is required (a non-empty string)')
-  if (!hasSend(o.kinesis))
-    problems.push('kinesis must be a KinesisClient from @aws-sdk/client-kinesis')
-  if (!hasSend(o.dynamodb))
-    problems.push('dynamodb must be a DynamoDBClient from @aws-sdk/client-dynamodb')
+  const v = new OptionsValidator('Sync options', options)
+    .nonEmptyString('streamName')
+    .nonEmptyString('tableName')
+    .withMethods('kinesis', ['send'])
+    .withMethods('dynamodb', ['send'])
+    .number('intervalMs', { optional: true, min: 100 })
+    .number('gracePeriodMs', { optional: true, min: 0 })
+    .number('pageSize', { optional: true, integer: true, min: 1, max: 10_000 })
+    .abortSignal('signal', { optional: true })
+    .withMethods('metrics', ['record'], { optional: true })
+    .withMethods('clock', ['now', 'sleep'], { optional: true })
+  const pos = v.value('initialPosition')
   let initial: InitialSentinel = 'TRIM_HORIZON'
-  const pos: unknown = o.initialPosition
   if (pos === 'TRIM_HORIZON' || pos === 'LATEST') initial = pos
   else if (isObject(pos) && pos.timestamp instanceof Date && !Number.isNaN(pos.timestamp.getTime()))
     initial = 'AT_TIMESTAMP'
   else
-    problems.push(
+    v.add(
       `initialPosition is required: 'TRIM_HORIZON', 'LATEST' or { timestamp: Date } (got ${JSON.stringify(pos)})`,
     )
-  if (o.intervalMs !== undefined && !(nonNegative(o.intervalMs) && o.intervalMs >= 100))
-    problems.push('intervalMs must be a number of milliseconds, at least 100')
-  if (o.gracePeriodMs !== undefined && !nonNegative(o.gracePeriodMs))
-    problems.push('gracePeriodMs must be a number of milliseconds, 0 or more')
-  if (
-    o.pageSize !== undefined &&
-    !(Number.isInteger(o.pageSize) && o.pageSize >= 1 && o.pageSize <= 10_000)
-  )
-    problems.push('pageSize must be an integer from 1 to 10000')
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
-    problems.push('signal must be an AbortSignal')
-  if (o.metrics !== undefined && !(isObject(o.metrics) && typeof o.metrics.record === 'function'))
-    problems.push('metrics must be a MetricsSink (an object with record())')
-  if (problems.length > 0) throw new InvalidConfigError('Sync options', problems)
-  const valid = o as SyncOptions
+  v.throwIfInvalid()
   return {
-    streamName: valid.streamName,
-    tableName: valid.tableName,
-    kinesis: valid.kinesis,
-    dynamodb: valid.dynamodb,
+    streamName: options.streamName,
+    tableName: options.tableName,
+    kinesis: options.kinesis,
+    dynamodb: options.dynamodb,
     initial,
-    intervalMs: valid.intervalMs ?? DEFAULT_SYNC_INTERVAL_MS,
-    gracePeriodMs: valid.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS,
-    pageSize: valid.pageSize ?? DEFAULT_PAGE_SIZE,
-    signal: valid.signal,
-    logger: valid.logger ?? silentLogger,
-    metrics: valid.metrics ?? noopMetrics,
-    clock: valid.clock ?? systemClock,
-    random: valid.random ?? Math.random,
+    intervalMs: options.intervalMs ?? DEFAULT_SYNC_INTERVAL_MS,
+    gracePeriodMs: options.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS,
+    pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
+    signal: options.signal,
+    logger: options.logger ?? silentLogger,
+    metrics: options.metrics ?? noopMetrics,
+    clock: options.clock ?? systemClock,
+    random: options.random ?? Math.random,
   }
 }
