@@ -4,7 +4,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis'
+import { MergeShardsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis'
 import {
   createStream,
   kinesisClient,
@@ -359,5 +359,52 @@ describe('kine pull across a split', () => {
     expect(run.stderr).toContain('Reading shardId-000000000001 from LATEST')
     expect(run.stderr).toContain('Reading shardId-000000000002 from LATEST')
     expect(run.stderr).not.toContain('Reading shardId-000000000000')
+  })
+})
+
+describe('kine pull across a merge', () => {
+  // joined: two shards (a0..a3 in 0, b0..b3 in 1) merged into 2, then m0..m3 written to it.
+  const half = (1n << 127n).toString()
+  const left = ['a0', 'a1', 'a2', 'a3']
+  const right = ['b0', 'b1', 'b2', 'b3']
+  const merged = ['m0', 'm1', 'm2', 'm3']
+
+  beforeAll(async () => {
+    await createStream(client, 'joined', 2)
+    await putRecords(client, 'joined', [
+      ...left.map((d) => ({ data: d, partitionKey: d, explicitHashKey: '0' })),
+      ...right.map((d) => ({ data: d, partitionKey: d, explicitHashKey: half })),
+    ])
+    await client.send(
+      new MergeShardsCommand({
+        StreamName: 'joined',
+        ShardToMerge: 'shardId-000000000000',
+        AdjacentShardToMerge: 'shardId-000000000001',
+      }),
+    )
+    await new Promise((r) => setTimeout(r, 200))
+    await waitForStreamActive(client, 'joined')
+    const put = await putRecords(
+      client,
+      'joined',
+      merged.map((d) => ({ data: d, partitionKey: d })),
+    )
+    expect(new Set(put.map((p) => p.shardId))).toEqual(new Set(['shardId-000000000002']))
+  })
+
+  it('reads the merged child only after both parents ended, each parent in order', async () => {
+    const run = await pull('joined', '-t', 'TRIM_HORIZON', '--until-caught-up')
+    expect(run.code).toBe(0)
+    const out = lines(run.stdout)
+    expect(out.filter((d) => d.startsWith('a'))).toEqual(left)
+    expect(out.filter((d) => d.startsWith('b'))).toEqual(right)
+    expect(out.filter((d) => d.startsWith('m'))).toEqual(merged)
+    const firstChild = out.indexOf('m0')
+    expect(out.slice(0, firstChild).sort()).toEqual([...left, ...right].sort())
+    const reading = run.stderr.indexOf('Reading shardId-000000000002')
+    expect(reading).toBeGreaterThan(run.stderr.indexOf('shardId-000000000000 ended'))
+    expect(reading).toBeGreaterThan(run.stderr.indexOf('shardId-000000000001 ended'))
+    expect(run.stderr.indexOf('shardId-000000000000 ended')).toBeGreaterThan(-1)
+    expect(run.stderr.indexOf('shardId-000000000001 ended')).toBeGreaterThan(-1)
   })
 })
