@@ -313,6 +313,7 @@ describe('clocks and outages', () => {
       const seenWhenStopped = recorder.seen.length
       await new Promise((r) => setTimeout(r, F / 2))
       expect(recorder.seen.length).toBe(seenWhenStopped)
+      expect(lost.length).toBeGreaterThan(0)
       expect(lost.every((l) => l.endsWith(':expired'))).toBe(true)
       w.clients.partitionDynamo(false)
       await waitFor('leases back', () => counts([w])[0] === 2, 4 * F)

@@ -17,6 +17,9 @@ import {
   testConsumer,
 } from './helpers.js'
 
+/** The lease duration testConsumer gives every worker: bounds below are multiples of it. */
+const F = 2_000
+
 const engines: DynamoEngine[] = javaAvailable() ? ['dynalite', 'dynamodb-local'] : ['dynalite']
 if (engines.length === 1)
   console.warn('java not found: the Consumer suite runs on dynalite only, not on DynamoDB Local')
@@ -278,7 +281,7 @@ describe.each(engines)('Consumer on %s', (dynamo) => {
     consumer.on('leaseReleased', (e) => released.push(e.shardId))
     try {
       await consumer.start()
-      await waitFor('every record', () => recorder.distinct().size === sent.length, 10_000)
+      await waitFor('every record', () => recorder.distinct().size === sent.length, 5 * F)
       expect(slow).toHaveLength(1)
       expect(slow[0]).toBeGreaterThanOrEqual(200)
       expect(slowMetrics).toEqual([
@@ -318,9 +321,9 @@ describe.each(engines)('Consumer on %s', (dynamo) => {
     consumer.on('leaseLost', (e) => lost.push(e.reason))
     try {
       await consumer.start()
-      await waitFor('two lost replies', () => dropped === 2, 10_000)
+      await waitFor('two lost replies', () => dropped === 2, 5 * F)
       const sent = await put(env, stream, 'l', 10)
-      await waitFor('every record', () => recorder.distinct().size === sent.length, 10_000)
+      await waitFor('every record', () => recorder.distinct().size === sent.length, 5 * F)
       await new Promise((r) => setTimeout(r, 1_500))
       expect(lost).toEqual([])
       expect(consumer.leases()).toHaveLength(1)
@@ -411,7 +414,7 @@ describe.each(engines)('Consumer on %s', (dynamo) => {
     releasing.consumer.on('leaseReleased', (e) => released.push(e.shardId))
     try {
       await releasing.consumer.start()
-      await waitFor('every record', () => recorder.distinct().size === sent.length, 10_000)
+      await waitFor('every record', () => recorder.distinct().size === sent.length, 5 * F)
       expect(released).toHaveLength(1)
       expect(calls).toBe(3)
     } finally {
@@ -474,6 +477,7 @@ describe.each(engines)('Consumer on %s', (dynamo) => {
     const recorder = new Recorder()
     let inHandler = false
     let sawAbort = false
+    let lateCheckpoint: Promise<unknown> | undefined
     const { consumer, clients } = testConsumer(env, stream, table, recorder, {
       workerId: 'worker-o',
       async processRecords(_records, ctx) {
@@ -483,8 +487,12 @@ describe.each(engines)('Consumer on %s', (dynamo) => {
           setTimeout(resolve, 5_000)
         })
         sawAbort = ctx.signal.aborted
-        // A handler that ignores the abort and asks for a checkpoint anyway.
-        await ctx.checkpoint().catch(() => {})
+        // A handler that ignores the abort and asks for a checkpoint anyway: it must be refused.
+        lateCheckpoint = ctx.checkpoint().then(
+          () => 'written',
+          (error: unknown) => error,
+        )
+        await lateCheckpoint
       },
     })
     const lost: { reason: string; newOwner?: string }[] = []
@@ -516,10 +524,10 @@ describe.each(engines)('Consumer on %s', (dynamo) => {
           }),
         ),
       )
-      await waitFor('the loss noticed', () => lost.length === 1, 5_000)
+      await waitFor('the loss noticed', () => lost.length === 1, 3 * F)
       expect(lost[0]).toMatchObject({ reason: 'taken', newOwner: 'thief' })
-      await waitFor('the handler returned', () => sawAbort, 5_000)
-      await new Promise((r) => setTimeout(r, 500))
+      await waitFor('the handler returned', () => sawAbort, 3 * F)
+      expect(await lateCheckpoint).toMatchObject({ code: 'LEASE_LOST' })
       expect(await getLease(env.dynamodb, table, shardId)).toMatchObject({
         leaseOwner: 'thief',
         checkpoint: '1',

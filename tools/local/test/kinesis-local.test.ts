@@ -151,6 +151,7 @@ describe('kinesis-local', () => {
 
   it('stops leaving no process behind, even after HTTP/2 use', async () => {
     const pid = kinesis.pid ?? 0
+    expect(pid).toBeGreaterThan(0)
     await kinesis.stop()
     await kinesis.stop()
     expect(isRunning(pid)).toBe(false)
