@@ -102,8 +102,10 @@ export interface ConsumerOptions {
    */
   readonly scanIntervalMs?: number
   /**
-   * How long a new owner waits for the previous owner's last checkpoint in a cooperative handoff.
-   * At most `leaseDurationMs`.
+   * How long a new owner waits for the previous owner's last checkpoint in a cooperative handoff
+   * before it reads from the stored checkpoint. At least `leaseDurationMs`: the previous owner may
+   * act on the lease until F has passed since its last renewal, so a shorter wait could let both
+   * read the shard at once (DESIGN.md rule 4).
    * @defaultValue leaseDurationMs
    */
   readonly handoffTimeoutMs?: number
@@ -293,7 +295,8 @@ export function resolveOptions(options: ConsumerOptions): ResolvedOptions {
   const handoff = v.value('handoffTimeoutMs')
   if (typeof handoff === 'number') {
     const f = typeof lease === 'number' ? lease : DEFAULT_LEASE_DURATION_MS
-    v.check(handoff <= f, `handoffTimeoutMs: must not exceed leaseDurationMs (${f})`)
+    // Rule 4: the old owner's rule-2 deadline must fall before the new owner reads.
+    v.check(handoff >= f, `handoffTimeoutMs: must be at least leaseDurationMs (${f})`)
   }
   const base = v.value('handlerRetryBaseMs')
   const cap = v.value('handlerRetryMaxMs')

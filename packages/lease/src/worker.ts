@@ -7,6 +7,7 @@ import type { UpdateItemCommandInput } from '@aws-sdk/client-dynamodb'
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis'
 import {
   AbortedError,
+  InvalidLeaseItemError,
   KineError,
   LeaseLostError,
   abortReason,
@@ -630,6 +631,32 @@ export class Worker {
   async createChildren(h: HeldLease, children: readonly ChildShard[]): Promise<void> {
     const o = this.options
     for (const child of children) {
+      // A merge child is created here only once its other parents have leases. A parent without
+      // one may be a lease Sync has yet to write (a pass cut short): a child leased now would be
+      // read before that parent, and Sync would then never create the parent (it has a leased
+      // descendant, rule 11), skipping its records. Sync creates such a child itself, after them.
+      const missing: string[] = []
+      for (const parent of child.parentShardIds) {
+        if (parent === h.shardId) continue
+        const present = await this.#retrying(h, 'read parent lease', () =>
+          this.#store.get(parent).then(
+            (lease) => lease !== undefined,
+            (error: unknown) => {
+              // An item that does not parse still exists.
+              if (error instanceof InvalidLeaseItemError) return true
+              throw error
+            },
+          ),
+        )
+        if (!present) missing.push(parent)
+      }
+      if (missing.length > 0) {
+        this.logger.info(
+          { shardId: h.shardId, child: child.shardId, missingParents: missing },
+          'leaving the child lease to Sync: another parent has no lease yet',
+        )
+        continue
+      }
       const lease: Lease = {
         leaseKey: child.shardId,
         leaseCounter: 0,

@@ -1,9 +1,21 @@
 // Splits and merges while two workers consume (kinesis-local sends ChildShards): every record is
 // processed, per-shard order is kept, no child record comes before its parents' last record, and the
 // worker writes children before SHARD_END (rule 8).
+import { PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { MergeShardsCommand } from '@aws-sdk/client-kinesis'
-import { waitForStreamActive } from '@kine-tools/local'
-import { allShards, readLeases, splitInHalf, useEnv, waitFor } from '@kine-tools/testkit'
+import { createLeaseInput } from '@kine/core'
+import { Sync } from '@kine/sync'
+import { putRecords, waitForStreamActive } from '@kine-tools/local'
+import {
+  allShards,
+  getLease,
+  newStream,
+  readLeases,
+  splitInHalf,
+  testLease,
+  useEnv,
+  waitFor,
+} from '@kine-tools/testkit'
 import { describe, expect, it } from 'vitest'
 import {
   kclFormatProblems,
@@ -83,6 +95,76 @@ describe('resharding', () => {
     } finally {
       await Promise.all(workers.map((w) => w.consumer.stop()))
       for (const w of workers) w.clients.destroy()
+    }
+  })
+
+  it('leaves a merge child to Sync while its other parent has no lease yet, so that parent is never skipped', async () => {
+    const { stream, table } = await newStream(env, 'cutshort', 2)
+    const sync = new Sync({
+      streamName: stream,
+      tableName: table,
+      kinesis: env.kinesis,
+      dynamodb: env.dynamodb,
+      initialPosition: 'TRIM_HORIZON',
+    })
+    await sync.init()
+    const [s0, s1] = await allShards(env.kinesis, stream)
+    // A first Sync pass cut short: shard 0's lease was written, shard 1's not yet.
+    await env.dynamodb.send(
+      new PutItemCommand(
+        createLeaseInput(
+          table,
+          testLease({
+            leaseKey: s0!.ShardId!,
+            startingHashKey: s0!.HashKeyRange!.StartingHashKey!,
+            endingHashKey: s0!.HashKeyRange!.EndingHashKey!,
+          }),
+        ),
+      ),
+    )
+    const into = (shard: typeof s0, prefix: string) =>
+      Array.from({ length: 5 }, (_, i) => ({
+        data: `${prefix}-${i}`,
+        partitionKey: `${prefix}-${i}`,
+        explicitHashKey: shard!.HashKeyRange!.StartingHashKey!,
+      }))
+    await putRecords(env.kinesis, stream, [...into(s0, 'left'), ...into(s1, 'right')])
+    await env.kinesis.send(
+      new MergeShardsCommand({
+        StreamName: stream,
+        ShardToMerge: s0!.ShardId,
+        AdjacentShardToMerge: s1!.ShardId,
+      }),
+    )
+    await waitForStreamActive(env.kinesis, stream)
+    const child = (await allShards(env.kinesis, stream)).find((s) => s.AdjacentParentShardId)!
+    await putRecords(env.kinesis, stream, into(child, 'merged'))
+
+    const recorder = new Recorder()
+    const w = testConsumer(env, stream, table, recorder, { workerId: 'c1', leaseDurationMs: 2_000 })
+    const ended: string[] = []
+    w.consumer.on('shardEnded', (e) => ended.push(e.shardId))
+    try {
+      await w.consumer.start()
+      await waitFor('shard 0 finished', () => ended.includes(s0!.ShardId!))
+      await waitFor(
+        'shard 0 at SHARD_END',
+        async () => (await getLease(env.dynamodb, table, s0!.ShardId!))?.checkpoint === 'SHARD_END',
+      )
+      // The worker did not lease the child: shard 1 has no lease yet and must be read first.
+      expect(await getLease(env.dynamodb, table, child.ShardId!)).toBeUndefined()
+      expect(recorder.seen.some((r) => r.data.startsWith('merged'))).toBe(false)
+
+      // The next Sync pass creates shard 1 and then the child; nothing of shard 1 is skipped.
+      expect((await sync.syncOnce()).created.sort()).toEqual([s1!.ShardId, child.ShardId].sort())
+      await waitFor('every record', () => recorder.distinct().size === 15)
+      const order = recorder.seen.map((r) => r.data)
+      const firstMerged = order.findIndex((d) => d.startsWith('merged'))
+      expect(order.slice(0, firstMerged).filter((d) => d.startsWith('right'))).toHaveLength(5)
+      expect(order.slice(0, firstMerged).filter((d) => d.startsWith('left'))).toHaveLength(5)
+    } finally {
+      await w.consumer.stop()
+      w.clients.destroy()
     }
   })
 })
