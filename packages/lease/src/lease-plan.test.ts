@@ -85,6 +85,14 @@ describe('planLeases', () => {
     expect(result.take.map((l) => l.leaseKey)).toEqual(['orphan'])
   })
 
+  it('counts a parent whose item exists but cannot be read as unfinished, not gone', () => {
+    const leases = [lease('child', { parentShardIds: ['unreadable-parent'] })]
+    expect(plan(leases).take.map((l) => l.leaseKey)).toEqual(['child'])
+    const result = plan(leases, { unreadable: new Set(['unreadable-parent']) })
+    expect(result.blocked).toEqual(['child'])
+    expect(result.take).toEqual([])
+  })
+
   it('hands off only from workers above the target, a bounded number per cycle', () => {
     const leases = [...owned('a', 5), ...owned('b', 3)]
     const result = plan(leases)

@@ -81,6 +81,11 @@ export interface PlanInput {
   /** False for leases this worker must not take (a refused start position, a cool-down). */
   readonly eligible: (lease: Lease) => boolean
   readonly random: () => number
+  /**
+   * Keys of lease items that exist but do not parse: as parents they count as unfinished.
+   * @defaultValue none
+   */
+  readonly unreadable?: ReadonlySet<string>
 }
 
 /** What this worker should do after a scan. */
@@ -100,8 +105,14 @@ export interface LeasePlan {
 }
 
 /** True when every parent of `lease` is at `SHARD_END` or has no lease any more (rule 8). */
-export function parentsFinished(lease: Lease, byKey: ReadonlyMap<string, Lease>): boolean {
+export function parentsFinished(
+  lease: Lease,
+  byKey: ReadonlyMap<string, Lease>,
+  unreadable: ReadonlySet<string> = new Set(),
+): boolean {
   return lease.parentShardIds.every((id) => {
+    // A parent item that exists but cannot be read may still hold unread records.
+    if (unreadable.has(id)) return false
     const parent = byKey.get(id)
     return parent === undefined || isLeaseFinished(parent)
   })
@@ -115,7 +126,7 @@ export function planLeases(input: PlanInput): LeasePlan {
   const blocked: string[] = []
   for (const lease of leases) {
     if (isLeaseFinished(lease)) continue
-    if (parentsFinished(lease, byKey)) active.push(lease)
+    if (parentsFinished(lease, byKey, input.unreadable)) active.push(lease)
     else blocked.push(lease.leaseKey)
   }
   const workers = new Set<string>([me])

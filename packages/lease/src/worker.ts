@@ -189,7 +189,7 @@ export class Worker {
     })
     const pipelines: Promise<void>[] = []
     for (const h of [...this.#held.values()]) {
-      if (h.phase === 'handoff-in') void this.#release(h)
+      if (h.phase === 'handoff-in') this.#abandonHandoff(h)
       else if (h.phase === 'running') {
         h.phase = 'stopping'
         h.reading.abort(new AbortedError('consumer stopping'))
@@ -296,6 +296,9 @@ export class Worker {
       maxLeases: o.maxLeases,
       eligible: (lease) => this.#eligible(lease, now),
       random: o.random,
+      unreadable: new Set(
+        scan.invalid.flatMap((e) => (e.leaseKey === undefined ? [] : [e.leaseKey])),
+      ),
     })
     for (const shardId of plan.blocked) {
       o.metrics.record('BlockedOnParent', 1, 'Count', {
@@ -423,7 +426,7 @@ export class Worker {
     h.handoffSince = sentAt
     h.otherOwner = previousOwner
     if (this.#state !== 'running') {
-      await this.#release(h)
+      this.#abandonHandoff(h)
       return
     }
     o.metrics.record('LeasesTaken', 1, 'Count', this.#workerDims)
@@ -506,7 +509,7 @@ export class Worker {
   }
 
   #beginReading(h: HeldLease, lease: Lease): void {
-    if (h.phase !== 'handoff-in') return
+    if (h.phase !== 'handoff-in' || this.#state !== 'running') return
     h.lease = lease
     h.written = {
       checkpoint: lease.checkpoint,
@@ -803,6 +806,25 @@ export class Worker {
     } catch (error) {
       this.logger.error({ err: error, shardId: h.shardId }, 'the leaseLost hook threw')
     }
+    this.#checkAllGone()
+  }
+
+  /**
+   * Stopping while a handoff to this worker is still under way: the lease is left to expire, not
+   * released. The previous owner may still be reading until its rule-2 deadline; a release would
+   * let a third worker take the free lease at once and read beside it. Others wait more than F
+   * after this worker's last write, which falls after that deadline.
+   */
+  #abandonHandoff(h: HeldLease): void {
+    if (h.phase !== 'handoff-in') return
+    h.phase = 'gone'
+    h.disarm()
+    h.pipeline.abort(new AbortedError('consumer stopped during a handoff'))
+    this.#held.delete(h.shardId)
+    this.logger.info(
+      { shardId: h.shardId, previousOwner: h.otherOwner },
+      'stopping mid-handoff: leaving the lease to expire rather than release it',
+    )
     this.#checkAllGone()
   }
 
