@@ -556,10 +556,20 @@ export class Worker {
         return result.lease
       }
       const current = result.current
-      if (current?.leaseOwner === this.workerId) {
+      // Rule 1: ours at local + 1 means an earlier attempt applied and its response was lost.
+      // Ours at any other counter is another process using this worker id: not ours to go on with.
+      if (current?.leaseOwner === this.workerId && current.leaseCounter === h.counter + 1) {
         h.counter = current.leaseCounter
         h.lease = current
         continue
+      }
+      if (current?.leaseOwner === this.workerId) {
+        this.logger.error(
+          { shardId: h.shardId, expected: h.counter + 1, found: current.leaseCounter },
+          'lease written by another process with this worker id: giving it up (worker ids must be unique)',
+        )
+        this.#lose(h, 'taken', current.leaseOwner)
+        throw this.#lostError(h)
       }
       if (current?.leaseOwner !== undefined && current.checkpointOwner === this.workerId) {
         this.#handoffDetected(h, current.leaseOwner)
