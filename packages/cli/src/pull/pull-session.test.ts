@@ -190,6 +190,8 @@ describe('runPull', () => {
     const { client } = fakeKinesis({ z: { pages: [['z1']], open: true } })
     const interrupt = new AbortController()
     let release: () => void = () => {}
+    let writing: () => void = () => {}
+    const writeStarted = new Promise<void>((resolve) => (writing = resolve))
     const sink = memorySink()
     const slowSink: RecordSink = {
       // The write blocks until released; the interrupt arrives in the middle of it.
@@ -197,6 +199,7 @@ describe('runPull', () => {
         new Promise<void>((resolve) => {
           release = () => void sink.write(shardId, chunk).then(resolve)
           interrupt.abort()
+          writing()
         }),
       close: () => Promise.resolve(),
     }
@@ -204,7 +207,7 @@ describe('runPull', () => {
       ...base(client, [{ shardId: 'z', parentShardIds: [] }], slowSink),
       signal: interrupt.signal,
     })
-    await new Promise((r) => setTimeout(r, 50))
+    await writeStarted
     release()
     const result = await running
     expect(result.end).toBe('interrupted')
