@@ -40,6 +40,7 @@ export type MetricName =
   | 'LeasesHandedOff'
   | 'BlockedOnParent'
   | 'SlowHandlers'
+  | 'MalformedResponses'
   | 'Sync.Created'
   | 'Sync.Deleted'
 
@@ -131,6 +132,12 @@ export const METRICS: Readonly<Record<MetricName, MetricDefinition>> = {
     unit: 'Count',
     dimensions: ['StreamName', 'ShardId'],
     description: 'handlers that ran longer than maxProcessTimeMs',
+  },
+  MalformedResponses: {
+    unit: 'Count',
+    dimensions: ['StreamName', 'ShardId'],
+    description:
+      'well-formed answers that lacked a field the API always returns, retried (ShardId where the call concerned one shard)',
   },
   BlockedOnParent: {
     unit: 'Count',
