@@ -1,1 +1,22 @@
-export {}
+// @kine-tools/chaos: a fault-injecting proxy for the AWS JSON protocols, and scenario runs of Sync
+// and workers through it judged by a ledger (`pnpm chaos`).
+export {
+  startChaosProxy,
+  type ChaosProxy,
+  type ChaosProxyOptions,
+  type InjectedFault,
+  type OutageMode,
+} from './chaos-proxy.js'
+export {
+  FaultPlan,
+  defaultMalformedField,
+  ruleProblems,
+  type Fault,
+  type FaultDecision,
+  type FaultKind,
+  type FaultRule,
+  type MalformedField,
+  type RuleHandle,
+} from './fault-rules.js'
+export { parseAwsTarget, type AwsTarget, type ChaosService } from './aws-target.js'
+export { seededRandom } from './seeded-random.js'
