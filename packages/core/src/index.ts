@@ -93,6 +93,8 @@ export {
   linkParentsInput,
   endUnheldLeaseInput,
   deleteFinishedLeaseInput,
+  markShardAbsentInput,
+  clearShardAbsentInput,
   isConditionalCheckFailed,
   conditionFailedItem,
   type HolderWriteParams,
@@ -103,6 +105,8 @@ export {
   type LinkChildrenParams,
   type LinkParentsParams,
   type LeaseKeyParams,
+  type ShardAbsentParams,
+  type DeleteFinishedLeaseParams,
 } from './lease-writes.js'
 export {
   OptionsValidator,

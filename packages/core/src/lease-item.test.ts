@@ -495,6 +495,96 @@ describe('leaseFromItem on items it cannot read', () => {
   })
 })
 
+describe('kineShardAbsentSince (Sync: first sighting of a gone shard)', () => {
+  it('reads and writes it as N, not as an unknown attribute', () => {
+    const item = {
+      ...kclItem('child of a merge: two parents'),
+      kineShardAbsentSince: { N: '1767225600000' },
+    }
+    const lease = leaseFromItem(item)
+    expect(lease.shardAbsentSince).toBe(1767225600000)
+    expect(lease).not.toHaveProperty('extraAttributes')
+    expect(leaseToItem(lease)).toStrictEqual(item)
+  })
+
+  it('refuses one of another type', () => {
+    expect(
+      parseError({
+        ...kclItem('child of a merge: two parents'),
+        kineShardAbsentSince: { S: 'yesterday' },
+      }).problems,
+    ).toEqual(['kineShardAbsentSince: expected type N, found S'])
+  })
+})
+
+describe('leaseFromItem on items that parse but could never be used', () => {
+  const base = (): LeaseItem =>
+    kclItem('checkpointed inside a KPL aggregate, changed hands once since')
+
+  it.each([
+    [
+      'an empty leaseOwner',
+      { leaseOwner: { S: '' } },
+      'leaseOwner: empty string (absent means free)',
+    ],
+    ['an empty checkpointOwner', { checkpointOwner: { S: '' } }, 'checkpointOwner: empty string'],
+    [
+      'a hex startingHashKey',
+      { startingHashKey: { S: '0x10' } },
+      'startingHashKey: "0x10" is not a decimal hash key',
+    ],
+    [
+      'an endingHashKey beyond 2^128 - 1',
+      { endingHashKey: { S: (1n << 128n).toString() } },
+      `endingHashKey: "${(1n << 128n).toString()}" is not a decimal hash key`,
+    ],
+    [
+      'a hash key range that ends before it starts',
+      { startingHashKey: { S: '10' }, endingHashKey: { S: '9' } },
+      'startingHashKey: greater than endingHashKey',
+    ],
+    ['leaseCounter as S', { leaseCounter: { S: '93' } }, 'leaseCounter: expected type N, found S'],
+    ['checkpoint as N', { checkpoint: { N: '42' } }, 'checkpoint: expected type S, found N'],
+    [
+      'parentShardId as S instead of SS',
+      { parentShardId: { S: 'shardId-000000000000' } },
+      'parentShardId: expected type SS, found S',
+    ],
+    [
+      'childShardIds as L',
+      { childShardIds: { L: [] } },
+      'childShardIds: expected type SS, found L',
+    ],
+    [
+      'an empty shard id in a set',
+      { parentShardId: { SS: [''] } },
+      'parentShardId: holds an empty string',
+    ],
+    [
+      'the lease as its own parent',
+      { parentShardId: { SS: ['shardId-000000000002'] } },
+      'parentShardId: names the lease itself',
+    ],
+  ] as [string, LeaseItem, string][])(
+    '%s is invalid, with the reason',
+    (_name, change, problem) => {
+      const error = parseError({ ...base(), ...change })
+      expect(error.leaseKey).toBe('shardId-000000000002')
+      expect(error.problems).toEqual([problem])
+    },
+  )
+
+  it('refuses to write such a lease too', () => {
+    const lease = leaseFromItem(base())
+    expect(() => leaseToItem({ ...lease, startingHashKey: 'abc' })).toThrow(
+      /startingHashKey: "abc" is not a decimal hash key/,
+    )
+    expect(() => leaseToItem({ ...lease, shardAbsentSince: -1 })).toThrow(
+      /kineShardAbsentSince: -1 is not a safe non-negative integer/,
+    )
+  })
+})
+
 describe('checkpoint helpers', () => {
   it('knows the four KCL sentinels and nothing else', () => {
     expect([...CHECKPOINT_SENTINELS].sort()).toEqual([

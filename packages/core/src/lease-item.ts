@@ -4,6 +4,7 @@
 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { KineError } from './errors.js'
+import { parseHashKey } from './hash-key.js'
 import type { RecordPosition } from './sequence-number.js'
 
 /** The positions a checkpoint can name instead of a sequence number (the KCL's sentinels). */
@@ -62,6 +63,12 @@ export interface Lease {
   /** The application state a KCL worker stored with its prepared checkpoint (opaque bytes). */
   readonly pendingCheckpointState?: Uint8Array
   /**
+   * kine only (`kineShardAbsentSince`, N; a KCL worker ignores it): when Sync first saw the shard
+   * missing from a complete listing, epoch ms on that Sync's wall clock. Sync ends or deletes a
+   * lease because its shard is gone only once a later complete listing confirms the absence.
+   */
+  readonly shardAbsentSince?: number
+  /**
    * Attributes kine does not know (written by a newer KCL or another tool), kept verbatim so that
    * writing the lease back loses nothing. Absent when there are none.
    */
@@ -87,6 +94,7 @@ export const LEASE_ATTRIBUTES: {
   readonly pendingCheckpoint: 'pendingCheckpoint'
   readonly pendingCheckpointSubSequenceNumber: 'pendingCheckpointSubSequenceNumber'
   readonly pendingCheckpointState: 'pendingCheckpointState'
+  readonly shardAbsentSince: 'kineShardAbsentSince'
 } = Object.freeze({
   leaseKey: 'leaseKey',
   leaseOwner: 'leaseOwner',
@@ -102,6 +110,7 @@ export const LEASE_ATTRIBUTES: {
   pendingCheckpoint: 'pendingCheckpoint',
   pendingCheckpointSubSequenceNumber: 'pendingCheckpointSubSequenceNumber',
   pendingCheckpointState: 'pendingCheckpointState',
+  shardAbsentSince: 'kineShardAbsentSince',
 } as const)
 
 const KNOWN_ATTRIBUTES: ReadonlySet<string> = new Set(Object.values(LEASE_ATTRIBUTES))
@@ -180,6 +189,8 @@ export function leaseFromItem(item: Readonly<LeaseItem>): Lease {
   const leaseKey = reader.string(A.leaseKey, true)
   if (leaseKey === '') problems.push(`${A.leaseKey}: empty string`)
   const leaseOwner = reader.string(A.leaseOwner, false)
+  // An empty owner is neither free nor anyone's: no take condition, renewal or release fits it.
+  if (leaseOwner === '') problems.push(`${A.leaseOwner}: empty string (absent means free)`)
   const leaseCounter = reader.integer(A.leaseCounter, true)
   const checkpoint = reader.checkpoint(A.checkpoint, true)
   const checkpointSubSequenceNumber = reader.integer(A.checkpointSubSequenceNumber, false)
@@ -189,12 +200,22 @@ export function leaseFromItem(item: Readonly<LeaseItem>): Lease {
   const startingHashKey = reader.string(A.startingHashKey, false)
   const endingHashKey = reader.string(A.endingHashKey, false)
   const checkpointOwner = reader.string(A.checkpointOwner, false)
+  if (checkpointOwner === '') problems.push(`${A.checkpointOwner}: empty string`)
   const pendingCheckpoint = reader.checkpoint(A.pendingCheckpoint, false)
   const pendingCheckpointSubSequenceNumber = reader.integer(
     A.pendingCheckpointSubSequenceNumber,
     false,
   )
   const pendingCheckpointState = reader.bytes(A.pendingCheckpointState)
+  const shardAbsentSince = reader.integer(A.shardAbsentSince, false)
+  problems.push(...hashKeyProblems(startingHashKey, endingHashKey))
+  if (leaseKey !== undefined && leaseKey !== '') {
+    // A lease that is its own parent would wait for itself forever.
+    if (parentShardIds.includes(leaseKey))
+      problems.push(`${A.parentShardIds}: names the lease itself`)
+    if (childShardIds.includes(leaseKey))
+      problems.push(`${A.childShardIds}: names the lease itself`)
+  }
 
   if (problems.length > 0 || leaseKey === undefined || leaseCounter === undefined) {
     throw new InvalidLeaseItemError(leaseKey || undefined, problems)
@@ -226,6 +247,7 @@ export function leaseFromItem(item: Readonly<LeaseItem>): Lease {
       ? {}
       : { pendingCheckpointSubSequenceNumber }),
     ...(pendingCheckpointState === undefined ? {} : { pendingCheckpointState }),
+    ...(shardAbsentSince === undefined ? {} : { shardAbsentSince }),
     ...(hasExtra ? { extraAttributes: extra } : {}),
   }
 }
@@ -275,6 +297,9 @@ export function leaseToItem(lease: Lease): LeaseItem {
   if (lease.pendingCheckpointState !== undefined) {
     item[A.pendingCheckpointState] = { B: lease.pendingCheckpointState }
   }
+  if (lease.shardAbsentSince !== undefined) {
+    item[A.shardAbsentSince] = { N: String(lease.shardAbsentSince) }
+  }
   return item
 }
 
@@ -299,6 +324,7 @@ function leaseProblems(lease: Lease): string[] {
     [A.checkpointSubSequenceNumber, lease.checkpointSubSequenceNumber],
     [A.ownerSwitchesSinceCheckpoint, lease.ownerSwitchesSinceCheckpoint],
     [A.pendingCheckpointSubSequenceNumber, lease.pendingCheckpointSubSequenceNumber ?? 0],
+    [A.shardAbsentSince, lease.shardAbsentSince ?? 0],
   ] as const) {
     if (!isCount(value))
       problems.push(`${name}: ${String(value)} is not a safe non-negative integer`)
@@ -319,6 +345,10 @@ function leaseProblems(lease: Lease): string[] {
       problems.push(`${name}: must be an array of non-empty strings`)
     }
   }
+  // (A non-string or empty key was reported above.)
+  const key = (k: unknown): string | undefined =>
+    typeof k === 'string' && k !== '' ? k : undefined
+  problems.push(...hashKeyProblems(key(lease.startingHashKey), key(lease.endingHashKey)))
   if (
     lease.pendingCheckpointState !== undefined &&
     !(lease.pendingCheckpointState instanceof Uint8Array)
@@ -329,6 +359,29 @@ function leaseProblems(lease: Lease): string[] {
     if (KNOWN_ATTRIBUTES.has(name)) {
       problems.push(`extraAttributes.${name}: shadows a lease attribute; set the field instead`)
     }
+  }
+  return problems
+}
+
+/** A shard's range is two decimal keys in [0, 2^128 − 1], start ≤ end; anything else names no shard. */
+function hashKeyProblems(start: string | undefined, end: string | undefined): string[] {
+  const problems: string[] = []
+  const s = start === undefined ? undefined : parseHashKey(start)
+  const e = end === undefined ? undefined : parseHashKey(end)
+  if (start !== undefined && s === undefined) {
+    problems.push(
+      `${LEASE_ATTRIBUTES.startingHashKey}: ${JSON.stringify(start)} is not a decimal hash key`,
+    )
+  }
+  if (end !== undefined && e === undefined) {
+    problems.push(
+      `${LEASE_ATTRIBUTES.endingHashKey}: ${JSON.stringify(end)} is not a decimal hash key`,
+    )
+  }
+  if (s !== undefined && e !== undefined && s > e) {
+    problems.push(
+      `${LEASE_ATTRIBUTES.startingHashKey}: greater than ${LEASE_ATTRIBUTES.endingHashKey}`,
+    )
   }
   return problems
 }
@@ -404,6 +457,10 @@ class ItemReader {
     if (ss === undefined) return []
     if (!Array.isArray(ss) || ss.some((s) => typeof s !== 'string')) {
       this.#problems.push(`${name}: SS is not a list of strings`)
+      return []
+    }
+    if (ss.some((s) => s === '')) {
+      this.#problems.push(`${name}: holds an empty string`)
       return []
     }
     return [...(ss as string[])]

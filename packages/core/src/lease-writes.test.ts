@@ -10,6 +10,7 @@ import {
   beginHandoffInput,
   checkpointLeaseInput,
   clearCheckpointOwnerInput,
+  clearShardAbsentInput,
   conditionFailedItem,
   createLeaseInput,
   deleteFinishedLeaseInput,
@@ -18,6 +19,7 @@ import {
   isConditionalCheckFailed,
   linkChildrenInput,
   linkParentsInput,
+  markShardAbsentInput,
   releaseLeaseInput,
   renewLeaseInput,
   takeLeaseInput,
@@ -76,8 +78,11 @@ const ALL: Record<string, AnyInput> = {
   releaseLeaseInput: releaseLeaseInput(T, { leaseKey: 'shardId-0', owner: 'a', counter: 1 }),
   linkChildrenInput: linkChildrenInput(T, { leaseKey: 'shardId-0', childShardIds: ['shardId-1'] }),
   linkParentsInput: linkParentsInput(T, { leaseKey: 'shardId-1', parentShardIds: ['shardId-0'] }),
-  endUnheldLeaseInput: endUnheldLeaseInput(T, { leaseKey: 'shardId-0' }),
+  endUnheldLeaseInput: endUnheldLeaseInput(T, { leaseKey: 'shardId-0', shardAbsentSince: 1000 }),
   deleteFinishedLeaseInput: deleteFinishedLeaseInput(T, { leaseKey: 'shardId-0' }),
+  deleteGoneLeaseInput: deleteFinishedLeaseInput(T, { leaseKey: 'shardId-0', shardAbsentSince: 1 }),
+  markShardAbsentInput: markShardAbsentInput(T, { leaseKey: 'shardId-0', shardAbsentSince: 1 }),
+  clearShardAbsentInput: clearShardAbsentInput(T, { leaseKey: 'shardId-0', shardAbsentSince: 1 }),
 }
 
 describe('every lease write', () => {
@@ -122,6 +127,22 @@ describe('write-specific shape', () => {
       'leaseKey',
       'parentShardId',
     ])
+  })
+
+  it('the absence mark writes name only the mark and the key: nothing a holder owns', () => {
+    for (const input of [ALL.markShardAbsentInput, ALL.clearShardAbsentInput]) {
+      expect(Object.values(input?.ExpressionAttributeNames ?? {})).not.toContain('leaseCounter')
+      expect(Object.values(input?.ExpressionAttributeNames ?? {})).not.toContain('leaseOwner')
+    }
+  })
+
+  it('ending a gone shard, and deleting one, are conditioned on the absence mark Sync read', () => {
+    expect(ALL.endUnheldLeaseInput?.ConditionExpression).toContain('#kineShardAbsentSince = :since')
+    expect(ALL.endUnheldLeaseInput?.ExpressionAttributeValues?.[':since']).toEqual({ N: '1000' })
+    expect(ALL.deleteGoneLeaseInput?.ConditionExpression).toContain(
+      '#kineShardAbsentSince = :since',
+    )
+    expect(ALL.deleteFinishedLeaseInput?.ConditionExpression).not.toContain('kineShardAbsentSince')
   })
 
   it('handoffCheckpoint leaves leaseCounter alone', () => {
@@ -190,6 +211,17 @@ describe('parameter checks', () => {
     expect(problems(() => linkChildrenInput(T, { leaseKey: 'k', childShardIds: [] }))).toEqual([
       'childShardIds: expected an array of at least 1 non-empty string, got an array of 0',
     ])
+  })
+
+  it('refuses to end a gone shard without the absence mark it was seen with', () => {
+    expect(
+      problems(() =>
+        endUnheldLeaseInput(T, { leaseKey: 'k' } as unknown as {
+          leaseKey: string
+          shardAbsentSince: number
+        }),
+      ),
+    ).toEqual(['shardAbsentSince: required, expected a non-negative integer'])
   })
 })
 

@@ -115,6 +115,22 @@ export interface LeaseKeyParams {
   readonly leaseKey: string
 }
 
+/** A lease and the `kineShardAbsentSince` mark Sync read on it (rule 8: two listings agree). */
+export interface ShardAbsentParams extends LeaseKeyParams {
+  /** The mark's value, epoch ms: the write applies only while the item still carries exactly it. */
+  readonly shardAbsentSince: number
+}
+
+/** Parameters of {@link deleteFinishedLeaseInput}. */
+export interface DeleteFinishedLeaseParams extends LeaseKeyParams {
+  /**
+   * For a lease deleted because its shard is gone: the `kineShardAbsentSince` mark read on it;
+   * the delete then applies only while the item still carries it.
+   * @defaultValue undefined: no condition on the mark (a finished parent whose shard is listed)
+   */
+  readonly shardAbsentSince?: number
+}
+
 /**
  * Rules 8, 10, 11: creates a lease item (Sync for new shards, a worker for children at a shard's
  * end), only if no item has that `leaseKey`. A second create for the same shard fails with
@@ -337,16 +353,63 @@ export function linkParentsInput(
 }
 
 /**
+ * Rule 8, first sighting: Sync records on the lease that its shard is missing from a complete
+ * listing (`kineShardAbsentSince`, an attribute the KCL ignores), only if the item exists and has
+ * no such mark yet. It touches nothing a holder owns (not the counter), so no holder write fails.
+ */
+export function markShardAbsentInput(
+  tableName: string,
+  params: ShardAbsentParams,
+): UpdateItemCommandInput {
+  checkParams('markShardAbsentInput', { tableName, ...params }, absentFields)
+  const e = new Expression()
+  return e.update(
+    tableName,
+    params.leaseKey,
+    {
+      update: `SET ${e.name(A.shardAbsentSince)} = ${e.value('since', { N: String(params.shardAbsentSince) })}`,
+      condition:
+        `attribute_exists(${e.name(A.leaseKey)})` +
+        ` AND attribute_not_exists(${e.name(A.shardAbsentSince)})`,
+    },
+    'NONE',
+  )
+}
+
+/**
+ * Rule 8: Sync removes the absence mark once a listing shows the shard again, only if the item
+ * still carries the mark it read (so a newer mark is not lost). Touches nothing a holder owns.
+ */
+export function clearShardAbsentInput(
+  tableName: string,
+  params: ShardAbsentParams,
+): UpdateItemCommandInput {
+  checkParams('clearShardAbsentInput', { tableName, ...params }, absentFields)
+  const e = new Expression()
+  return e.update(
+    tableName,
+    params.leaseKey,
+    {
+      update: `REMOVE ${e.name(A.shardAbsentSince)}`,
+      condition: absentCondition(e, params.shardAbsentSince),
+    },
+    'NONE',
+  )
+}
+
+/**
  * Rule 8, Sync's one write to a checkpoint: ends the lease of a shard that has aged out of the
- * stream, only if nobody holds it and it is not already at `SHARD_END`. Sets `checkpoint =
- * SHARD_END` (sub-sequence 0) and bumps the counter: no holder exists to be disturbed, and a worker
- * that saw the lease free a moment ago then fails its take instead of taking a finished lease.
+ * stream, only if nobody holds it, it is not already at `SHARD_END`, and it still carries the
+ * absence mark Sync read (the first of the two complete listings that must agree the shard is gone;
+ * a Sync that saw the shard again has removed it). Sets `checkpoint = SHARD_END` (sub-sequence 0)
+ * and bumps the counter: no holder exists to be disturbed, and a worker that saw the lease free a
+ * moment ago then fails its take instead of taking a finished lease.
  */
 export function endUnheldLeaseInput(
   tableName: string,
-  params: LeaseKeyParams,
+  params: ShardAbsentParams,
 ): UpdateItemCommandInput {
-  checkParams('endUnheldLeaseInput', { tableName, ...params })
+  checkParams('endUnheldLeaseInput', { tableName, ...params }, absentFields)
   const e = new Expression()
   return e.update(
     tableName,
@@ -360,7 +423,8 @@ export function endUnheldLeaseInput(
       condition:
         `attribute_exists(${e.name(A.leaseKey)})` +
         ` AND attribute_not_exists(${e.name(A.leaseOwner)})` +
-        ` AND ${e.name(A.checkpoint)} <> ${e.value('shardEnd', { S: 'SHARD_END' })}`,
+        ` AND ${e.name(A.checkpoint)} <> ${e.value('shardEnd', { S: 'SHARD_END' })}` +
+        ` AND ${absentCondition(e, params.shardAbsentSince)}`,
     },
     'NONE',
   )
@@ -368,17 +432,23 @@ export function endUnheldLeaseInput(
 
 /**
  * Rule 8 and 11: Sync deletes a lease it has proven finished (after its grace period), only if it
- * is at `SHARD_END` and nobody holds it.
+ * is at `SHARD_END` and nobody holds it, and, for a lease deleted because its shard is gone, only
+ * if it still carries the absence mark Sync read.
  */
 export function deleteFinishedLeaseInput(
   tableName: string,
-  params: LeaseKeyParams,
+  params: DeleteFinishedLeaseParams,
 ): DeleteItemCommandInput {
-  checkParams('deleteFinishedLeaseInput', { tableName, ...params })
+  checkParams('deleteFinishedLeaseInput', { tableName, ...params }, (v) =>
+    v.nonNegativeInteger('shardAbsentSince', { optional: true }),
+  )
   const e = new Expression()
   const condition =
     `${e.name(A.checkpoint)} = ${e.value('shardEnd', { S: 'SHARD_END' })}` +
-    ` AND attribute_not_exists(${e.name(A.leaseOwner)})`
+    ` AND attribute_not_exists(${e.name(A.leaseOwner)})` +
+    (params.shardAbsentSince === undefined
+      ? ''
+      : ` AND ${absentCondition(e, params.shardAbsentSince)}`)
   return {
     TableName: tableName,
     Key: { [A.leaseKey]: { S: params.leaseKey } },
@@ -431,6 +501,14 @@ function checkParams(
 
 function holderFields(v: Validator): Validator {
   return v.nonEmptyString('owner').nonNegativeInteger('counter')
+}
+
+function absentFields(v: Validator): Validator {
+  return v.nonNegativeInteger('shardAbsentSince')
+}
+
+function absentCondition(e: Expression, since: number): string {
+  return `${e.name(A.shardAbsentSince)} = ${e.value('since', { N: String(since) })}`
 }
 
 function checkpointFields(v: Validator): Validator {

@@ -19,6 +19,7 @@ import {
   beginHandoffInput,
   checkpointLeaseInput,
   clearCheckpointOwnerInput,
+  clearShardAbsentInput,
   conditionFailedItem,
   createLeaseInput,
   deleteFinishedLeaseInput,
@@ -30,6 +31,7 @@ import {
   leaseToItem,
   linkChildrenInput,
   linkParentsInput,
+  markShardAbsentInput,
   releaseLeaseInput,
   renewLeaseInput,
   takeLeaseInput,
@@ -590,37 +592,91 @@ describe.each(ENGINES)('lease writes on $title', ({ engine, skip }) => {
       })
     })
 
+    describe('markShardAbsent / clearShardAbsent (rule 8, Sync: two listings agree)', () => {
+      it('marks once, leaves every holder field alone, and no holder write fails because of it', async () => {
+        const key = await held('a', 5, { checkpoint: SEQ1 })
+        await update(markShardAbsentInput(TABLE, { leaseKey: key, shardAbsentSince: 1000 }))
+        expect(await lease(key)).toEqual(
+          newLease(key, {
+            leaseOwner: 'a',
+            leaseCounter: 5,
+            checkpoint: SEQ1,
+            shardAbsentSince: 1000,
+          }),
+        )
+        // A second sighting never moves the first one.
+        await refused(markShardAbsentInput(TABLE, { leaseKey: key, shardAbsentSince: 2000 }))
+        await update(renewLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 5 }))
+        await update(
+          checkpointLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 6, checkpoint: SEQ2 }),
+        )
+        await update(releaseLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 7 }))
+        expect((await lease(key)).shardAbsentSince).toBe(1000)
+      })
+
+      it('never creates a missing lease', async () => {
+        const key = shardId()
+        await refused(markShardAbsentInput(TABLE, { leaseKey: key, shardAbsentSince: 1 }))
+        expect(await item(key)).toBeUndefined()
+      })
+
+      it('clears only the mark it read', async () => {
+        const key = shardId()
+        await create(newLease(key, { shardAbsentSince: 1000 }))
+        await refused(clearShardAbsentInput(TABLE, { leaseKey: key, shardAbsentSince: 999 }))
+        await update(clearShardAbsentInput(TABLE, { leaseKey: key, shardAbsentSince: 1000 }))
+        expect(await item(key)).not.toHaveProperty('kineShardAbsentSince')
+        expect((await lease(key)).leaseCounter).toBe(0)
+      })
+    })
+
     describe('endUnheldLease (rule 8, Sync)', () => {
       it('ends an unheld lease of a vanished shard, and only once', async () => {
         const key = shardId()
         await create(
-          newLease(key, { leaseCounter: 4, checkpoint: SEQ1, checkpointSubSequenceNumber: 2 }),
+          newLease(key, {
+            leaseCounter: 4,
+            checkpoint: SEQ1,
+            checkpointSubSequenceNumber: 2,
+            shardAbsentSince: 7,
+          }),
         )
-        await update(endUnheldLeaseInput(TABLE, { leaseKey: key }))
+        await update(endUnheldLeaseInput(TABLE, { leaseKey: key, shardAbsentSince: 7 }))
         expect(await lease(key)).toEqual(
-          newLease(key, { leaseCounter: 5, checkpoint: 'SHARD_END' }),
+          newLease(key, { leaseCounter: 5, checkpoint: 'SHARD_END', shardAbsentSince: 7 }),
         )
-        await refused(endUnheldLeaseInput(TABLE, { leaseKey: key }))
+        await refused(endUnheldLeaseInput(TABLE, { leaseKey: key, shardAbsentSince: 7 }))
         expect((await lease(key)).leaseCounter).toBe(5)
       })
 
+      it('needs the absence mark it was planned from: none, or another one, refuses', async () => {
+        const unmarked = shardId()
+        await create(newLease(unmarked, { checkpoint: SEQ1 }))
+        await refused(endUnheldLeaseInput(TABLE, { leaseKey: unmarked, shardAbsentSince: 7 }))
+        const remarked = shardId()
+        await create(newLease(remarked, { checkpoint: SEQ1, shardAbsentSince: 8 }))
+        await refused(endUnheldLeaseInput(TABLE, { leaseKey: remarked, shardAbsentSince: 7 }))
+        expect((await lease(unmarked)).checkpoint).toBe(SEQ1)
+        expect((await lease(remarked)).checkpoint).toBe(SEQ1)
+      })
+
       it('never touches a held lease (its holder treats the shard as ended itself)', async () => {
-        const key = await held('a', 5, { checkpoint: SEQ1 })
-        await refused(endUnheldLeaseInput(TABLE, { leaseKey: key }))
+        const key = await held('a', 5, { checkpoint: SEQ1, shardAbsentSince: 7 })
+        await refused(endUnheldLeaseInput(TABLE, { leaseKey: key, shardAbsentSince: 7 }))
         expect((await lease(key)).checkpoint).toBe(SEQ1)
         await update(renewLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 5 }))
       })
 
       it('fails on a missing lease without creating it', async () => {
         const key = shardId()
-        await refused(endUnheldLeaseInput(TABLE, { leaseKey: key }))
+        await refused(endUnheldLeaseInput(TABLE, { leaseKey: key, shardAbsentSince: 7 }))
         expect(await item(key)).toBeUndefined()
       })
 
       it('fences a take based on a read from before it', async () => {
         const key = shardId()
-        await create(newLease(key, { leaseCounter: 4 }))
-        await update(endUnheldLeaseInput(TABLE, { leaseKey: key }))
+        await create(newLease(key, { leaseCounter: 4, shardAbsentSince: 7 }))
+        await update(endUnheldLeaseInput(TABLE, { leaseKey: key, shardAbsentSince: 7 }))
         await refused(takeLeaseInput(TABLE, { leaseKey: key, owner: 'b', seenCounter: 4 }))
       })
     })
@@ -642,6 +698,21 @@ describe.each(ENGINES)('lease writes on $title', ({ engine, skip }) => {
         const stillHeld = await held('a', 5, { checkpoint: 'SHARD_END' })
         await refused(deleteFinishedLeaseInput(TABLE, { leaseKey: stillHeld }))
         expect(await item(stillHeld)).toBeDefined()
+      })
+
+      it('deletes a lease of a gone shard only while it carries the absence mark it was planned from', async () => {
+        const cleared = shardId()
+        await create(newLease(cleared, { checkpoint: 'SHARD_END' }))
+        await refused(deleteFinishedLeaseInput(TABLE, { leaseKey: cleared, shardAbsentSince: 7 }))
+        expect(await item(cleared)).toBeDefined()
+        const marked = shardId()
+        await create(newLease(marked, { checkpoint: 'SHARD_END', shardAbsentSince: 7 }))
+        await client.send(
+          new DeleteItemCommand(
+            deleteFinishedLeaseInput(TABLE, { leaseKey: marked, shardAbsentSince: 7 }),
+          ),
+        )
+        expect(await item(marked)).toBeUndefined()
       })
     })
   })
