@@ -89,6 +89,19 @@ export function isResourceNotFoundError(error: unknown): boolean {
 }
 
 /**
+ * The error for an answer that came back well-formed but without a field the API always returns
+ * (`operation` on `what`, e.g. `shard X of stream "orders"`). Retryable: such an answer is a
+ * fault to ask again about, never a conclusion (an ended shard, an empty table).
+ */
+export function malformedResponseError(operation: string, field: string, what: string): KineError {
+  return new KineError(
+    'MALFORMED_RESPONSE',
+    `${operation} on ${what} returned a response without ${field}`,
+    { retryable: true },
+  )
+}
+
+/**
  * The typed kine error for an SDK error: `what` names the resource, e.g. `stream "orders"`.
  * `notFound` chooses the code when the resource is missing.
  */

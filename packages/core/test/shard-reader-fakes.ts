@@ -11,11 +11,11 @@ import {
   ListShardsCommand,
   type KinesisClientConfig,
   type ChildShard,
-  type GetRecordsCommandOutput,
   type Shard,
   type _Record,
 } from '@aws-sdk/client-kinesis'
 import type { Clock } from '../src/clock.js'
+import type { Logger } from '../src/logger.js'
 
 /** One call the fake served, for assertions. */
 export interface FakeCall {
@@ -31,8 +31,11 @@ export interface FakeCall {
 export type FakeFault =
   | { readonly error: Error }
   | { readonly hang: true }
-  /** Replace fields of the real output (e.g. `{ Records: undefined }` for a malformed response). */
-  | { readonly patch: Partial<GetRecordsCommandOutput> }
+  /**
+   * Replace fields of the real output (e.g. `{ Records: undefined }` for a malformed response,
+   * `{ Shards: [...], NextToken: 't' }` for a ListShards page).
+   */
+  | { readonly patch: Readonly<Record<string, unknown>> }
   /** Report that the SDK made this many attempts for the (successful) call. */
   | { readonly attempts: number }
   /** The HTTP body is cut in half (real SDK client only): the SDK cannot parse it. */
@@ -373,4 +376,34 @@ export function maxInWindow(times: readonly number[], windowMs = 1000): number {
     best = Math.max(best, end - start + 1)
   }
   return best
+}
+
+/** One line a {@link recordingLogger} received: its level, message and fields (bindings merged in). */
+export interface LoggedLine {
+  readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error'
+  readonly message: string | undefined
+  readonly fields: Record<string, unknown>
+}
+
+/** A Logger that keeps every line, child bindings merged into the fields (as pino prints them). */
+export function recordingLogger(
+  lines: LoggedLine[] = [],
+  bindings: Record<string, unknown> = {},
+): Logger & { readonly lines: LoggedLine[] } {
+  const at =
+    (level: LoggedLine['level']) =>
+    (fieldsOrMessage: Record<string, unknown> | string, message?: string): void => {
+      if (typeof fieldsOrMessage === 'string')
+        lines.push({ level, message: fieldsOrMessage, fields: { ...bindings } })
+      else lines.push({ level, message, fields: { ...bindings, ...fieldsOrMessage } })
+    }
+  return {
+    lines,
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (more) => recordingLogger(lines, { ...bindings, ...more }),
+  }
 }

@@ -8,6 +8,7 @@ import type { Clock } from '../clock.js'
 import type { HashKeyRange } from '../hash-key.js'
 import { listShards } from '../list-shards.js'
 import type { Logger } from '../logger.js'
+import type { MetricsSink } from '../metrics.js'
 
 /** A shard that a finished shard was split or merged into. */
 export interface ChildShard {
@@ -18,22 +19,36 @@ export interface ChildShard {
   readonly hashKeyRange?: HashKeyRange
 }
 
-/** The children named in a GetRecords response, or undefined when it names none. */
+/**
+ * What an entry of a final response's `ChildShards` lacks (`ShardId`, or `ParentShards`), or
+ * undefined when every entry names itself and its parents. A child kept without its parents
+ * could be read before them; one dropped would never be read: such an answer is asked again.
+ */
+export function malformedChildShards(
+  children: readonly SdkChildShard[] | undefined,
+): string | undefined {
+  for (const child of children ?? []) {
+    if (typeof child.ShardId !== 'string' || child.ShardId === '') return 'ShardId in ChildShards'
+    if (!Array.isArray(child.ParentShards) || child.ParentShards.length === 0)
+      return `ParentShards of child ${child.ShardId}`
+  }
+  return undefined
+}
+
+/**
+ * The children named in a GetRecords response (checked by {@link malformedChildShards}), or
+ * undefined when it names none (kinesalite: find them with ListShards).
+ */
 export function childShardsFromResponse(
   children: readonly SdkChildShard[] | undefined,
 ): ChildShard[] | undefined {
   if (children === undefined || children.length === 0) return undefined
-  const result: ChildShard[] = []
-  for (const child of children) {
-    if (child.ShardId === undefined) continue
-    result.push(
-      withRange(
-        { shardId: child.ShardId, parentShardIds: child.ParentShards ?? [] },
-        child.HashKeyRange,
-      ),
-    )
-  }
-  return result.length > 0 ? result : undefined
+  return children.map((child) =>
+    withRange(
+      { shardId: child.ShardId ?? '', parentShardIds: child.ParentShards ?? [] },
+      child.HashKeyRange,
+    ),
+  )
 }
 
 function withRange(
@@ -68,6 +83,7 @@ export interface ListChildShardsOptions {
   readonly shardId: string
   readonly clock: Clock
   readonly logger: Logger
+  readonly metrics: MetricsSink
   readonly signal: AbortSignal
 }
 
@@ -84,7 +100,12 @@ export async function listChildShards(
     ...(options.streamName !== undefined ? { streamName: options.streamName } : {}),
     ...(options.streamARN !== undefined ? { streamARN: options.streamARN } : {}),
   }
-  const common = { clock: options.clock, logger: options.logger, signal: options.signal }
+  const common = {
+    clock: options.clock,
+    logger: options.logger,
+    metrics: options.metrics,
+    signal: options.signal,
+  }
   const after = await listShards(kinesis, {
     ...stream,
     ...common,

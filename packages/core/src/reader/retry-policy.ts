@@ -1,9 +1,10 @@
 // What the reader does about each failure: stop (aborted), get a fresh iterator (expired), wait
-// and retry (throttles, 5xx, network, timeouts, malformed responses) or surface a typed error.
-// The AWS error names are classified once, in ../aws-errors.ts; this adds the reader's own cases.
+// and retry (throttles, 5xx, network, timeouts, malformed responses), check the shard list (a
+// shard or stream said to be missing) or surface a typed error. The AWS error names are
+// classified once, in ../aws-errors.ts; this adds the reader's own cases.
 
 import { awsErrorName, isThrottleError, toKineError } from '../aws-errors.js'
-import { AbortedError, KineError, ResourceNotFoundError } from '../errors.js'
+import { AbortedError, KineError } from '../errors.js'
 
 /** The reader's response to one failure. */
 export type ReadVerdict =
@@ -11,13 +12,11 @@ export type ReadVerdict =
   | { readonly action: 'renew-iterator'; readonly error: KineError }
   | { readonly action: 'retry'; readonly error: KineError; readonly throttled: boolean }
   | { readonly action: 'fail'; readonly error: KineError }
-
-/** The error for a GetRecords response that has no `Records` field. */
-export function malformedResponseError(what: string): KineError {
-  return new KineError('MALFORMED_RESPONSE', `${what} returned a response without Records`, {
-    retryable: true,
-  })
-}
+  /**
+   * ResourceNotFoundException: whether the shard, the stream or neither is missing is decided
+   * from a complete ListShards, never from the message (which differs by engine).
+   */
+  | { readonly action: 'check-shard'; readonly cause: unknown }
 
 /**
  * Classifies a failure of a call about `shardId` of the stream named in `stream`.
@@ -58,16 +57,7 @@ export function classifyReadError(
       }),
     }
   }
-  if (name === 'ResourceNotFoundException') {
-    // Kinesis names the shard when the stream exists but the shard does not (or aged out).
-    const code = /\bshard\b/i.test(detail) ? 'SHARD_NOT_FOUND' : 'STREAM_NOT_FOUND'
-    return {
-      action: 'fail',
-      error: new ResourceNotFoundError(code, `${what} does not exist (${detail})`, {
-        cause: error,
-      }),
-    }
-  }
+  if (name === 'ResourceNotFoundException') return { action: 'check-shard', cause: error }
   const kineError = toKineError(error, what)
   return kineError.retryable
     ? { action: 'retry', error: kineError, throttled: isThrottleError(error) }

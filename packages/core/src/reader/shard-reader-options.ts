@@ -4,6 +4,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import { systemClock, type Clock } from '../clock.js'
 import { InvalidConfigError } from '../errors.js'
+import { streamNameFromArn } from '../list-shards.js'
 import { parseHashKeyRange, type HashKeyRange } from '../hash-key.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { noopMetrics, type MetricsSink } from '../metrics.js'
@@ -92,7 +93,8 @@ export interface ShardReaderOptions {
   readonly logger?: Logger
   /**
    * Receives GetRecords.Calls (every attempt), GetRecords.Throttled, GetRecords.Errors,
-   * ExpiredIterators and MillisBehindLatest, with StreamName and ShardId dimensions.
+   * ExpiredIterators, MalformedResponses and MillisBehindLatest, with StreamName and ShardId
+   * dimensions (ListShards' MalformedResponses with StreamName only).
    * @defaultValue noopMetrics
    */
   readonly metrics?: MetricsSink
@@ -217,10 +219,4 @@ export function resolveShardReaderOptions(options: ShardReaderOptions): Resolved
     signal: options.signal,
     random: options.random ?? Math.random,
   }
-}
-
-/** `arn:aws:kinesis:us-east-1:123456789012:stream/orders` → `orders` (the ARN itself if it has no name). */
-function streamNameFromArn(arn: string): string {
-  const slash = arn.lastIndexOf(':stream/')
-  return slash === -1 ? arn : arn.slice(slash + ':stream/'.length)
 }

@@ -8,6 +8,7 @@ import {
   ExpiredIteratorException,
   ProvisionedThroughputExceededException,
   ResourceNotFoundException,
+  type Shard,
 } from '@aws-sdk/client-kinesis'
 import { aggregateRecords } from '@kine-tools/local'
 import { describe, expect, it } from 'vitest'
@@ -18,6 +19,7 @@ import {
   FakeShard,
   fakeClient,
   maxInWindow,
+  recordingLogger,
   sdkClient,
   serviceError,
   settle,
@@ -579,8 +581,10 @@ describe('ShardReader: failures', () => {
     })
   })
 
-  it('retries a response without Records, with the same iterator', async () => {
-    const { clock, shard, metrics, build } = setup()
+  it('retries a response without Records, with the same iterator, counting and logging it (fake client)', async () => {
+    // The fake client answers the first GetRecords without Records, to force the malformed path.
+    const logger = recordingLogger()
+    const { clock, shard, metrics, build } = setup({ logger })
     shard.putMany(3)
     shard.closed = true
     shard.inject('GetRecords', { patch: { Records: undefined } })
@@ -590,6 +594,12 @@ describe('ShardReader: failures', () => {
     expect(good?.input.ShardIterator).toBe(bad?.input.ShardIterator)
     expect(r.texts()).toEqual(['r0', 'r1', 'r2'])
     expect(metrics.sum('GetRecords.Errors')).toBe(1)
+    expect(metrics.rows).toContainEqual({
+      name: 'MalformedResponses',
+      value: 1,
+      dimensions: { StreamName: 'orders', ShardId: SHARD },
+    })
+    expect(malformedWarnings(logger)).toEqual([{ operation: 'GetRecords', shardId: SHARD }])
   })
 
   it('retries a truncated response body (real SDK client)', async () => {
@@ -622,35 +632,6 @@ describe('ShardReader: failures', () => {
     const [hung, retry] = shard.attemptTimes('GetRecords') as [number, number]
     expect(retry - hung).toBeGreaterThanOrEqual(1_000)
     expect(retry - hung).toBeLessThan(1_000 + 300)
-  })
-
-  it('surfaces a missing shard or stream as ResourceNotFoundError, without retrying', async () => {
-    const { clock, shard, build } = setup()
-    shard.inject('GetRecords', {
-      error: new ResourceNotFoundException({
-        message: `Shard ${SHARD} in stream orders under account 000000000000 does not exist`,
-        $metadata: {},
-      }),
-    })
-    const r = reading(build())
-    await until(clock, () => r.done)
-    expect(r.error).toBeInstanceOf(ResourceNotFoundError)
-    expect(r.error).toMatchObject({ code: 'SHARD_NOT_FOUND', retryable: false })
-    expect(shard.count('GetRecords')).toBe(1)
-
-    const gone = setup({}, sdkClient)
-    gone.shard.inject('GetShardIterator', {
-      error: serviceError(
-        'ResourceNotFoundException',
-        400,
-        'Stream orders under account 000000000000 not found.',
-      ),
-    })
-    const s = reading(gone.build())
-    await until(gone.clock, () => s.done)
-    expect(s.error).toBeInstanceOf(ResourceNotFoundError)
-    expect(s.error).toMatchObject({ code: 'STREAM_NOT_FOUND' })
-    expect(gone.shard.count('GetShardIterator')).toBe(1)
   })
 
   it('surfaces access denied as AccessDeniedError, without retrying', async () => {
@@ -839,17 +820,6 @@ describe('ShardReader: shard end', () => {
       ShardFilter: { Type: 'AFTER_SHARD_ID', ShardId: SHARD },
     })
   })
-
-  it('ends at once when GetShardIterator gives no iterator', async () => {
-    const { clock, shard, build } = setup()
-    shard.inject('GetShardIterator', { patch: { ShardIterator: undefined } as never })
-    const r = reading(build())
-    await until(clock, () => r.done)
-    expect(r.batches).toEqual([
-      { records: [], millisBehindLatest: undefined, shardEnded: true, childShards: [] },
-    ])
-    expect(shard.count('GetRecords')).toBe(0)
-  })
 })
 
 describe('ShardReader: options', () => {
@@ -899,5 +869,292 @@ describe('ShardReader: options', () => {
     expect(metrics.rows[0]).toMatchObject({
       dimensions: { StreamName: 'orders-arn', ShardId: SHARD },
     })
+  })
+})
+
+/** The warnings about malformed responses: each one's operation and shard. */
+function malformedWarnings(logger: ReturnType<typeof recordingLogger>): unknown[] {
+  return logger.lines
+    .filter((l) => l.level === 'warn' && /malformed/.test(l.message ?? ''))
+    .map((l) => ({ operation: l.fields.operation, shardId: l.fields.shardId }))
+}
+
+const OTHER = 'shardId-000000000009'
+const shardEntry = (id: string, parent?: string): Shard => ({
+  ShardId: id,
+  ...(parent !== undefined ? { ParentShardId: parent } : {}),
+  HashKeyRange: { StartingHashKey: '0', EndingHashKey: '99' },
+  SequenceNumberRange: { StartingSequenceNumber: '1' },
+})
+const listed = (...ids: string[]): Shard[] => ids.map((id) => shardEntry(id))
+
+describe('ShardReader: malformed responses are retried, never taken as the end', () => {
+  // Each test fakes the client so that it answers the way no healthy Kinesis does.
+
+  it('GetShardIterator answering without ShardIterator on an open shard: retried with backoff, no shard-end batch (fake client)', async () => {
+    const logger = recordingLogger()
+    const { clock, shard, metrics, build } = setup({ logger })
+    shard.putMany(3)
+    shard.inject(
+      'GetShardIterator',
+      { patch: { ShardIterator: undefined } },
+      { patch: { ShardIterator: undefined } },
+    )
+    const controller = new AbortController()
+    const r = reading(build({ signal: controller.signal }))
+    await until(clock, () => r.count() === 3)
+    controller.abort()
+    await r.promise
+    expect(r.texts()).toEqual(['r0', 'r1', 'r2'])
+    expect(r.batches.some((b) => b.shardEnded)).toBe(false)
+    const times = shard.attemptTimes('GetShardIterator')
+    expect(times).toHaveLength(3)
+    // The default backoff: 200 ms then 400 ms, each jittered down to no less than half.
+    expect(gaps(times)[0]).toBeGreaterThanOrEqual(100)
+    expect(gaps(times)[1]).toBeGreaterThanOrEqual(200)
+    expect(
+      metrics.rows.filter((row) => (row as { name: string }).name === 'MalformedResponses'),
+    ).toEqual([
+      {
+        name: 'MalformedResponses',
+        value: 1,
+        dimensions: { StreamName: 'orders', ShardId: SHARD },
+      },
+      {
+        name: 'MalformedResponses',
+        value: 1,
+        dimensions: { StreamName: 'orders', ShardId: SHARD },
+      },
+    ])
+    expect(malformedWarnings(logger)).toEqual([
+      { operation: 'GetShardIterator', shardId: SHARD },
+      { operation: 'GetShardIterator', shardId: SHARD },
+    ])
+  })
+
+  it('GetShardIterator never answering with ShardIterator: gives up after maxRetries with MALFORMED_RESPONSE, never ends the shard (fake client)', async () => {
+    const { clock, shard, build } = setup({ maxRetries: 2 })
+    shard.putMany(3)
+    shard.closed = true
+    for (let i = 0; i < 5; i++)
+      shard.inject('GetShardIterator', { patch: { ShardIterator: undefined } })
+    const r = reading(build())
+    await until(clock, () => r.done)
+    expect(r.batches).toEqual([])
+    expect(r.error).toMatchObject({ code: 'MALFORMED_RESPONSE', retryable: true })
+    expect(shard.count('GetShardIterator')).toBe(3)
+  })
+
+  it.each([
+    [
+      'without ParentShards',
+      {
+        ShardId: 'shardId-000000000001',
+        HashKeyRange: { StartingHashKey: '0', EndingHashKey: '99' },
+      },
+    ],
+    [
+      'with empty ParentShards',
+      {
+        ShardId: 'shardId-000000000001',
+        ParentShards: [],
+        HashKeyRange: { StartingHashKey: '0', EndingHashKey: '99' },
+      },
+    ],
+    [
+      'without ShardId',
+      { ParentShards: [SHARD], HashKeyRange: { StartingHashKey: '0', EndingHashKey: '99' } },
+    ],
+  ])(
+    'a final response with a ChildShards entry %s is asked again with the same iterator: every child, with its parents (fake client)',
+    async (_name, bad) => {
+      const logger = recordingLogger()
+      const { clock, shard, metrics, build } = setup({ logger })
+      shard.putMany(3)
+      shard.closed = true
+      const children = [
+        {
+          ShardId: 'shardId-000000000001',
+          ParentShards: [SHARD],
+          HashKeyRange: { StartingHashKey: '0', EndingHashKey: '99' },
+        },
+        {
+          ShardId: 'shardId-000000000002',
+          ParentShards: [SHARD],
+          HashKeyRange: { StartingHashKey: '100', EndingHashKey: '199' },
+        },
+      ]
+      shard.childShards = children
+      shard.inject('GetRecords', { patch: { ChildShards: [bad, children[1]] } })
+      const r = reading(build())
+      await until(clock, () => r.done)
+      expect(r.error).toBeUndefined()
+      expect(r.texts()).toEqual(['r0', 'r1', 'r2'])
+      expect(r.batches.at(-1)?.childShards).toEqual([
+        {
+          shardId: 'shardId-000000000001',
+          parentShardIds: [SHARD],
+          hashKeyRange: { startingHashKey: '0', endingHashKey: '99' },
+        },
+        {
+          shardId: 'shardId-000000000002',
+          parentShardIds: [SHARD],
+          hashKeyRange: { startingHashKey: '100', endingHashKey: '199' },
+        },
+      ])
+      const [first, second] = shard.calls.filter((c) => c.op === 'GetRecords')
+      expect(second?.input.ShardIterator).toBe(first?.input.ShardIterator)
+      expect(metrics.sum('MalformedResponses')).toBe(1)
+      expect(malformedWarnings(logger)).toEqual([{ operation: 'GetRecords', shardId: SHARD }])
+    },
+  )
+
+  it('a shard end without ChildShards (kinesalite) still ends with the children from ListShards (fake client)', async () => {
+    const { clock, shard, metrics, build } = setup()
+    shard.putMany(2)
+    shard.closed = true
+    shard.shards = [...listed(SHARD), shardEntry('shardId-000000000001', SHARD)]
+    const r = reading(build())
+    await until(clock, () => r.done)
+    expect(r.batches.at(-1)).toMatchObject({
+      shardEnded: true,
+      childShards: [{ shardId: 'shardId-000000000001', parentShardIds: [SHARD] }],
+    })
+    expect(metrics.sum('MalformedResponses')).toBe(0)
+  })
+
+  it('ListShards for the children answering without Shards is asked again, never read as "no children" (fake client)', async () => {
+    const logger = recordingLogger()
+    const { clock, shard, metrics, build } = setup({ logger })
+    shard.putMany(2)
+    shard.closed = true
+    shard.shards = [...listed(SHARD), shardEntry('shardId-000000000001', SHARD)]
+    shard.inject('ListShards', { patch: { Shards: undefined } })
+    const r = reading(build())
+    await until(clock, () => r.done)
+    expect(r.batches.at(-1)?.childShards).toEqual([
+      {
+        shardId: 'shardId-000000000001',
+        parentShardIds: [SHARD],
+        hashKeyRange: { startingHashKey: '0', endingHashKey: '99' },
+      },
+    ])
+    expect(shard.count('ListShards')).toBe(2)
+    expect(metrics.rows).toContainEqual({
+      name: 'MalformedResponses',
+      value: 1,
+      dimensions: { StreamName: 'orders' },
+    })
+    expect(
+      logger.lines.some(
+        (l) =>
+          l.level === 'warn' && l.fields.operation === 'ListShards' && l.fields.shardId === SHARD,
+      ),
+    ).toBe(true)
+  })
+})
+
+describe('ShardReader: ResourceNotFoundException is checked against a complete ListShards', () => {
+  // The fake client answers GetShardIterator or GetRecords with ResourceNotFoundException, and
+  // ListShards with or without the shard, to force each branch. The messages are the emulators'
+  // own: the reader must not read them.
+
+  it("the shard not listed: SHARD_NOT_FOUND, from an unfiltered listing (kinesis-local's message) (fake client)", async () => {
+    const { clock, shard, build } = setup()
+    shard.putMany(3)
+    shard.shards = listed(OTHER)
+    shard.inject('GetRecords', {
+      error: new ResourceNotFoundException({
+        message: `Could not find shardId ${SHARD} in stream orders`,
+        $metadata: {},
+      }),
+    })
+    const r = reading(build())
+    await until(clock, () => r.done)
+    expect(r.error).toBeInstanceOf(ResourceNotFoundError)
+    expect(r.error).toMatchObject({ code: 'SHARD_NOT_FOUND', retryable: false })
+    expect((r.error as Error).cause).toBeInstanceOf(ResourceNotFoundException)
+    expect(shard.count('GetRecords')).toBe(1)
+    expect(shard.calls.filter((c) => c.op === 'ListShards').map((c) => c.input)).toEqual([
+      { StreamName: 'orders', MaxResults: 1000 },
+    ])
+  })
+
+  it("the stream missing: STREAM_NOT_FOUND, though the message names the shard (kinesalite's message) (real SDK client)", async () => {
+    const gone = setup({}, sdkClient)
+    gone.shard.inject('GetShardIterator', {
+      error: serviceError(
+        'ResourceNotFoundException',
+        400,
+        `Shard ${SHARD} in stream orders under account 000000000000 does not exist`,
+      ),
+    })
+    gone.shard.inject('ListShards', {
+      error: serviceError(
+        'ResourceNotFoundException',
+        400,
+        'Stream orders under account 000000000000 not found.',
+      ),
+    })
+    const s = reading(gone.build())
+    await until(gone.clock, () => s.done)
+    expect(s.error).toBeInstanceOf(ResourceNotFoundError)
+    expect(s.error).toMatchObject({ code: 'STREAM_NOT_FOUND', retryable: false })
+    expect(gone.shard.count('GetShardIterator')).toBe(1)
+  })
+
+  it('the shard listed (on the second page): a fault, retried with backoff; the records still come (fake client)', async () => {
+    const logger = recordingLogger()
+    const { clock, shard, build } = setup({ logger })
+    shard.putMany(3)
+    shard.closed = true
+    shard.childShards = []
+    shard.shards = listed(SHARD)
+    shard.inject('GetRecords', {
+      error: new ResourceNotFoundException({
+        message: `Shard ${SHARD} in stream orders does not exist`,
+        $metadata: {},
+      }),
+    })
+    shard.inject('ListShards', { patch: { Shards: listed(OTHER), NextToken: 't1' } })
+    const r = reading(build())
+    await until(clock, () => r.done)
+    expect(r.error).toBeUndefined()
+    expect(r.texts()).toEqual(['r0', 'r1', 'r2'])
+    // (Calls after the second are the end's search for children.)
+    expect(
+      shard.calls
+        .filter((c) => c.op === 'ListShards')
+        .slice(0, 2)
+        .map((c) => c.input),
+    ).toEqual([
+      { StreamName: 'orders', MaxResults: 1000 },
+      { NextToken: 't1', MaxResults: 1000 },
+    ])
+    const [failed, retried] = shard.attemptTimes('GetRecords') as [number, number]
+    expect(retried - failed).toBeGreaterThanOrEqual(100)
+    expect(
+      logger.lines
+        .filter((l) => l.level === 'warn')
+        .map((l) => [l.fields.operation, l.fields.shardId]),
+    ).toEqual([['GetRecords', SHARD]])
+  })
+
+  it('the shard listed but always "not found": counts toward maxRetries, then a retryable error, never SHARD_NOT_FOUND (fake client)', async () => {
+    const { clock, shard, build } = setup({ maxRetries: 2 })
+    shard.putMany(3)
+    shard.shards = listed(SHARD)
+    for (let i = 0; i < 5; i++)
+      shard.inject('GetShardIterator', {
+        error: new ResourceNotFoundException({
+          message: `Shard ${SHARD} does not exist`,
+          $metadata: {},
+        }),
+      })
+    const r = reading(build())
+    await until(clock, () => r.done)
+    expect(r.batches).toEqual([])
+    expect(r.error).toMatchObject({ code: 'TRANSIENT', retryable: true })
+    expect(shard.count('GetShardIterator')).toBe(3)
   })
 })

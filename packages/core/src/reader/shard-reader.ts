@@ -9,16 +9,22 @@ import {
   type GetRecordsCommandOutput,
   type GetShardIteratorCommandOutput,
 } from '@aws-sdk/client-kinesis'
-import { isThrottleError } from '../aws-errors.js'
+import { isThrottleError, malformedResponseError, toKineError } from '../aws-errors.js'
 import { backoffDelay } from '../backoff.js'
 import { abortReason } from '../clock.js'
-import { KineError } from '../errors.js'
+import { isKineError, KineError, ResourceNotFoundError } from '../errors.js'
+import { listShards } from '../list-shards.js'
 import type { Logger } from '../logger.js'
 import type { MetricDimensions } from '../metrics.js'
 import type { KineRecord } from '../record.js'
 import type { RecordPosition } from '../sequence-number.js'
 import { buildBatch } from './batch.js'
-import { childShardsFromResponse, listChildShards, type ChildShard } from './child-shards.js'
+import {
+  childShardsFromResponse,
+  listChildShards,
+  malformedChildShards,
+  type ChildShard,
+} from './child-shards.js'
 import { governedSend, raceAbort, type GovernedSendContext } from './governed-send.js'
 import {
   checkpointOf,
@@ -26,7 +32,7 @@ import {
   iteratorRequest,
   type ShardPosition,
 } from './iterator-position.js'
-import { classifyReadError, malformedResponseError, type ReadVerdict } from './retry-policy.js'
+import { classifyReadError, type ReadVerdict } from './retry-policy.js'
 import {
   resolveShardReaderOptions,
   type ResolvedShardReaderOptions,
@@ -67,7 +73,12 @@ export interface ShardBatch {
  * It stays within the shard's limits (every attempt counted, the SDK's retries included), retries
  * throttles, 5xx, network errors, timeouts and malformed responses with jittered backoff, renews
  * an expired iterator right after the last record read, and throws typed errors
- * (`ResourceNotFoundError`, `AccessDeniedError`, ...) for what retrying cannot fix. Breaking out of
+ * (`ResourceNotFoundError`, `AccessDeniedError`, ...) for what retrying cannot fix. The shard
+ * ends only with a GetRecords response that has `Records` and no `NextShardIterator`; an answer
+ * lacking a field the API always returns is retried, never taken as the end. A
+ * `ResourceNotFoundException` is checked against a complete ListShards: `SHARD_NOT_FOUND` only
+ * when the shard is not listed, `STREAM_NOT_FOUND` when the stream is not, retried otherwise.
+ * Breaking out of
  * the loop, or aborting `signal`, stops it; a later {@link ShardReader.read} resumes after the last
  * record read.
  */
@@ -152,14 +163,9 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
       let readyAt = -Infinity
       for (;;) {
         if (signal?.aborted) throw abortReason(signal)
-        if (iterator === undefined) {
-          iterator = await this.#retrying('GetShardIterator', () => this.#getIterator())
-          // No iterator at all: the position is past the end of a closed shard.
-          if (iterator === undefined) {
-            yield await this.#endBatch([], undefined, undefined)
-            return
-          }
-        }
+        // Even past the end of a closed shard GetShardIterator gives an iterator (its GetRecords
+        // then says the shard ended): one without is malformed, retried inside.
+        iterator ??= await this.#retrying('GetShardIterator', () => this.#getIterator())
         const wait = readyAt - clock.now()
         if (wait > 0) await clock.sleep(wait, signal)
 
@@ -220,7 +226,7 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
   }
 
   /** GetShardIterator at the start position, or right after the last record read. */
-  async #getIterator(): Promise<string | undefined> {
+  async #getIterator(): Promise<string> {
     const o = this.#o
     let position: ShardPosition = o.position
     if (this.#lastSequenceNumber !== undefined) {
@@ -243,12 +249,18 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
       command,
       (options) => o.client.send(command, options),
     )
+    const iterator = output.ShardIterator
+    if (typeof iterator !== 'string' || iterator === '')
+      throw this.#malformed('GetShardIterator', 'ShardIterator')
     if (request.ShardIteratorType === 'LATEST') this.#latestFrom = new Date(wallBefore)
     this.#log.debug({ position: describePosition(position) }, 'got a shard iterator')
-    return output.ShardIterator ?? undefined
+    return iterator
   }
 
-  /** One GetRecords; a response without `Records` is malformed (retried by the caller). */
+  /**
+   * One GetRecords. A response without `Records`, or a final one whose `ChildShards` lack ids or
+   * parents, is malformed: the caller asks again with the same iterator (valid for 5 minutes).
+   */
   async #getRecords(iterator: string): Promise<GetRecordsCommandOutput> {
     const o = this.#o
     const command = new GetRecordsCommand({
@@ -263,28 +275,62 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
       command,
       (options) => o.client.send(command, options),
     )
-    if (output.Records === undefined) {
+    if (!Array.isArray(output.Records)) {
       if (!o.signal?.aborted) o.metrics.record('GetRecords.Errors', 1, 'Count', this.#dimensions)
-      throw malformedResponseError(`GetRecords on shard ${this.shardId}`)
+      throw this.#malformed('GetRecords', 'Records')
+    }
+    if (output.NextShardIterator == null) {
+      const missing = malformedChildShards(output.ChildShards)
+      if (missing !== undefined) throw this.#malformed('GetRecords', missing)
     }
     return output
+  }
+
+  /** Counts a response that lacks `field`, and returns the (retryable) error to throw for it. */
+  #malformed(operation: string, field: string): KineError {
+    if (!this.#o.signal?.aborted)
+      this.#o.metrics.record('MalformedResponses', 1, 'Count', this.#dimensions)
+    return malformedResponseError(operation, field, this.#what())
+  }
+
+  #what(): string {
+    return `shard ${this.shardId} of stream "${this.#o.streamLabel}"`
   }
 
   /** The shard's last batch, with its children from the response or, failing that, ListShards. */
   async #endBatch(
     records: readonly KineRecord[],
     millisBehindLatest: number | undefined,
-    output: GetRecordsCommandOutput | undefined,
+    output: GetRecordsCommandOutput,
   ): Promise<ShardBatch> {
     const childShards =
-      childShardsFromResponse(output?.ChildShards) ??
+      childShardsFromResponse(output.ChildShards) ??
       (await this.#retrying('ListShards', () => this.#listChildren()))
     this.#log.info({ childShards: childShards.map((c) => c.shardId) }, 'shard ended')
     return { records, millisBehindLatest, shardEnded: true, childShards }
   }
 
-  /** ListShards for the children, under a deadline (it retries inside; a hung call must not stall the reader). */
-  async #listChildren(): Promise<ChildShard[]> {
+  /** ListShards for the children, under a deadline. */
+  #listChildren(): Promise<ChildShard[]> {
+    const o = this.#o
+    return this.#underDeadline(`ListShards for the children of ${o.shardId}`, (signal) =>
+      listChildShards(o.client, {
+        streamName: o.streamName,
+        streamARN: o.streamARN,
+        shardId: o.shardId,
+        clock: o.clock,
+        logger: this.#log,
+        metrics: o.metrics,
+        signal,
+      }),
+    )
+  }
+
+  /**
+   * Runs `call` (a listing that retries inside) with a signal that aborts with the reader's, or
+   * after twice the request timeout: a hung call must not stall the reader.
+   */
+  async #underDeadline<T>(what: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const o = this.#o
     const controller = new AbortController()
     const onAbort = (): void => controller.abort(abortReason(o.signal))
@@ -296,27 +342,13 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
       o.clock.sleep(ms, deadline.signal).then(
         () =>
           controller.abort(
-            new KineError(
-              'TIMEOUT',
-              `ListShards for the children of ${o.shardId} took over ${ms} ms`,
-              {
-                retryable: true,
-              },
-            ),
+            new KineError('TIMEOUT', `${what} took over ${ms} ms`, { retryable: true }),
           ),
         () => {},
       )
     }
     try {
-      const listing = listChildShards(o.client, {
-        streamName: o.streamName,
-        streamARN: o.streamARN,
-        shardId: o.shardId,
-        clock: o.clock,
-        logger: this.#log,
-        signal: controller.signal,
-      })
-      return await raceAbort(listing, controller.signal)
+      return await raceAbort(call(controller.signal), controller.signal)
     } finally {
       deadline.abort()
       o.signal?.removeEventListener('abort', onAbort)
@@ -343,11 +375,71 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
   }
 
   /**
+   * Decides what a ResourceNotFoundException from `operation` means, from a complete, unfiltered
+   * ListShards: the stream missing (`STREAM_NOT_FOUND`), the shard not listed (`SHARD_NOT_FOUND`,
+   * aged out: its lease can end), or the shard listed after all: a fault, retried.
+   */
+  async #checkShard(operation: string, cause: unknown): Promise<FinalVerdict> {
+    const o = this.#o
+    const detail = cause instanceof Error ? cause.message : String(cause)
+    let shards
+    try {
+      shards = await this.#underDeadline(`ListShards to check shard ${o.shardId}`, (signal) =>
+        listShards(o.client, {
+          ...(o.streamName !== undefined ? { streamName: o.streamName } : {}),
+          ...(o.streamARN !== undefined ? { streamARN: o.streamARN } : {}),
+          clock: o.clock,
+          logger: this.#log,
+          metrics: o.metrics,
+          signal,
+        }),
+      )
+    } catch (error) {
+      if (o.signal?.aborted) return { action: 'abort' }
+      if (isKineError(error) && error.code === 'STREAM_NOT_FOUND') {
+        return {
+          action: 'fail',
+          error: new ResourceNotFoundError(
+            'STREAM_NOT_FOUND',
+            `stream "${o.streamLabel}" does not exist (${operation} on shard ${o.shardId}: ${detail})`,
+            { cause },
+          ),
+        }
+      }
+      const listError = toKineError(error, `stream "${o.streamLabel}"`)
+      return listError.retryable
+        ? { action: 'retry', error: listError, throttled: false }
+        : { action: 'fail', error: listError }
+    }
+    if (shards.some((shard) => shard.ShardId === o.shardId)) {
+      return {
+        action: 'retry',
+        throttled: false,
+        error: new KineError(
+          'TRANSIENT',
+          `${operation} said ${this.#what()} does not exist, but ListShards lists it (${detail})`,
+          { cause, retryable: true },
+        ),
+      }
+    }
+    return {
+      action: 'fail',
+      error: new ResourceNotFoundError(
+        'SHARD_NOT_FOUND',
+        `${this.#what()} does not exist: ListShards does not list it (${operation}: ${detail})`,
+        { cause },
+      ),
+    }
+  }
+
+  /**
    * Acts on a failure: throws for an abort or a permanent error, else waits out the backoff and
    * returns the new count of consecutive failures.
    */
-  async #failed(operation: string, verdict: ReadVerdict, failures: number): Promise<number> {
+  async #failed(operation: string, given: ReadVerdict, failures: number): Promise<number> {
     const o = this.#o
+    const verdict =
+      given.action === 'check-shard' ? await this.#checkShard(operation, given.cause) : given
     switch (verdict.action) {
       case 'abort':
         throw abortReason(o.signal)
@@ -372,7 +464,9 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
         const level = verdict.action === 'retry' && verdict.throttled ? 'debug' : 'warn'
         this.#log[level](
           { err: verdict.error, operation, failures: count, delayMs: Math.round(delay) },
-          `${operation} failed, retrying`,
+          verdict.error.code === 'MALFORMED_RESPONSE'
+            ? `malformed ${operation} response, retrying`
+            : `${operation} failed, retrying`,
         )
         await o.clock.sleep(delay, o.signal)
         return count
@@ -380,6 +474,9 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
     }
   }
 }
+
+/** A verdict other than `check-shard`: what {@link ShardReader} acts on. */
+type FinalVerdict = Exclude<ReadVerdict, { readonly action: 'check-shard' }>
 
 /** Shorthand for `new ShardReader(options).read()`: validates `options` at once, reads lazily. */
 export function readShard(
