@@ -295,6 +295,26 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
       for (const s of sockets) s.destroy()
     })
 
+  const endOutage = async (): Promise<void> => {
+    const was = outage
+    if (was === undefined) return
+    outage = undefined
+    for (const s of held) s.destroy()
+    if (was === 'refuse' && !stopped) {
+      // Re-open the same port: the clients know no other. Retry briefly if the port is taken.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await listen(port)
+          break
+        } catch (error) {
+          if (attempt >= 50) throw error
+          await sleep(100)
+        }
+      }
+    }
+    note('*', 'outage', `outage ${was} ends`)
+  }
+
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
@@ -306,31 +326,13 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
     counts: () => ({ ...counts }),
     requests: () => ({ ...requests }),
     async startOutage(mode) {
-      if (outage !== undefined) await this.endOutage()
+      if (outage !== undefined) await endOutage()
       outage = mode
       note('*', 'outage', `outage ${mode} begins`)
       if (mode === 'refuse') await closeServer()
       else if (mode === 'reset') for (const s of sockets) s.destroy()
     },
-    async endOutage() {
-      const was = outage
-      if (was === undefined) return
-      outage = undefined
-      for (const s of held) s.destroy()
-      if (was === 'refuse' && !stopped) {
-        // Re-open the same port: the clients know no other. Retry briefly if the port is taken.
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await listen(port)
-            break
-          } catch (error) {
-            if (attempt >= 50) throw error
-            await sleep(100)
-          }
-        }
-      }
-      note('*', 'outage', `outage ${was} ends`)
-    },
+    endOutage,
     async stop() {
       if (stopped) return
       stopped = true

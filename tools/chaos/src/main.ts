@@ -1,0 +1,75 @@
+// `pnpm chaos`: plays every scenario through the fault-injecting proxies against kinesis-local and
+// dynalite, prints the verdict table and each scenario's details, and exits non-zero on a FAIL.
+// Flags: --short (the CI timeline), --seed=N, --only=name[,name], --log-level=info|debug,
+// --verbose (print the event timeline as it happens).
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { LogLevel } from '@kine/core'
+import { kinesisClient, startDynamo, startKinesis } from '@kine-tools/local'
+import { scenarioDetails, verdictTable } from './report.js'
+import { runScenario, type ScenarioResult } from './scenario-runner.js'
+import { scenarios } from './scenarios.js'
+
+process.env.AWS_EC2_METADATA_DISABLED = 'true'
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+process.env.AWS_ACCESS_KEY_ID ??= 'kinechaos'
+process.env.AWS_SECRET_ACCESS_KEY ??= 'kinechaos'
+
+const args = process.argv.slice(2)
+const flag = (name: string): string | undefined => {
+  const hit = args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))
+  return hit === undefined ? undefined : (hit.split('=')[1] ?? '')
+}
+const short = flag('short') !== undefined
+const seed = Number(flag('seed') ?? 1)
+const only = flag('only')?.split(',').filter(Boolean)
+const logLevel = (flag('log-level') ?? 'info') as LogLevel
+const verbose = flag('verbose') !== undefined
+
+async function main(): Promise<boolean> {
+  const chosen = scenarios(short).filter((s) => !only || only.includes(s.name))
+  if (chosen.length === 0) throw new Error(`no scenario named ${only?.join(', ')}`)
+  const logDir = mkdtempSync(join(tmpdir(), 'kine-chaos-'))
+  console.log(
+    `kine chaos: ${chosen.map((s) => s.name).join(', ')}${short ? ' (short)' : ''}, seed ${seed}, logs in ${logDir}`,
+  )
+  const [kinesisLocal, dynamo] = await Promise.all([
+    startKinesis({ engine: 'kinesis-local' }),
+    startDynamo({ engine: 'dynalite' }),
+  ])
+  const kinesis = kinesisClient(kinesisLocal.endpoint)
+  const results: ScenarioResult[] = []
+  try {
+    for (const def of chosen) {
+      console.log(`\n== ${def.name}: ${def.title}`)
+      const result = await runScenario(def, {
+        kinesisEndpoint: kinesisLocal.endpoint,
+        dynamoEndpoint: dynamo.endpoint,
+        kinesis,
+        logDir,
+        seed,
+        logLevel,
+        ...(verbose ? { onEvent: (line: string) => console.log(line) } : {}),
+      })
+      results.push(result)
+      console.log(`${def.name}: ${result.pass ? 'PASS' : 'FAIL'} (${result.durationS} s)`)
+    }
+  } finally {
+    kinesis.destroy()
+    await Promise.all([kinesisLocal.stop(), dynamo.stop()])
+  }
+  console.log(`\n${results.map(scenarioDetails).join('\n\n')}`)
+  console.log(`\nverdict (seed ${seed}${short ? ', short' : ''})\n${verdictTable(results)}`)
+  const pass = results.every((r) => r.pass)
+  console.log(pass ? '\nPASS' : '\nFAIL')
+  return pass
+}
+
+main().then(
+  (pass) => process.exit(pass ? 0 : 1),
+  (error: unknown) => {
+    console.error(error)
+    process.exit(1)
+  },
+)

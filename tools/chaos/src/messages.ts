@@ -1,0 +1,29 @@
+// What a chaos worker process tells the orchestrator over its IPC channel. A worker awaits each
+// send before its handler returns, so a record is in the ledger before it can be checkpointed.
+
+/** One delivered user record, reduced to what the ledger checks. */
+export interface DeliveredRecord {
+  readonly key: string
+  readonly n: number
+}
+
+export type WorkerMessage =
+  | { readonly type: 'ready'; readonly workerId: string }
+  | {
+      readonly type: 'records'
+      readonly workerId: string
+      readonly shardId: string
+      readonly records: readonly DeliveredRecord[]
+    }
+  | {
+      readonly type: 'shard-ended'
+      readonly workerId: string
+      readonly shardId: string
+      readonly childShardIds: readonly string[]
+    }
+
+/** The payload the producer writes: a partition key and that key's running number. */
+export interface ChaosPayload {
+  readonly key: string
+  readonly n: number
+}
