@@ -4,6 +4,7 @@ export {
   DEFAULT_SYNC_INTERVAL_MS,
   DEFAULT_GRACE_PERIOD_MS,
   DEFAULT_PAGE_SIZE,
+  DEFAULT_SHARD_GONE_CONFIRM_MS,
   type SyncOptions,
   type InitialPosition,
 } from './options.js'
@@ -12,7 +13,9 @@ export {
   type SyncPlan,
   type NewLease,
   type PlannedLease,
+  type PlanOptions,
   type InitialSentinel,
 } from './plan.js'
+export { listingProblems } from './listing-check.js'
 export { buildLineage, descendants, shardInfo, type ShardInfo, type Lineage } from './lineage.js'
 export { sync, type LegacySyncConfig, type LegacySync } from './compat.js'

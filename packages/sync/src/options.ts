@@ -35,6 +35,14 @@ export interface SyncOptions {
   readonly intervalMs?: number
   /** How long a finished lease stays after it became deletable. @defaultValue 300_000 */
   readonly gracePeriodMs?: number
+  /**
+   * How long a shard must stay missing from complete listings before Sync ends or deletes its
+   * lease (rule 8): the first listing without it marks the lease (`kineShardAbsentSince`), and
+   * only a listing at least this much later that still misses it confirms the shard is gone. A
+   * shard seen again clears the mark. Measured on the wall clocks of the Syncs that list.
+   * @defaultValue 10_000
+   */
+  readonly shardGoneConfirmMs?: number
   /** ListShards `MaxResults` per page. @defaultValue 1000 */
   readonly pageSize?: number
   /** Stops the loop, like `stop()`. @defaultValue none */
@@ -52,6 +60,7 @@ export interface SyncOptions {
 export const DEFAULT_SYNC_INTERVAL_MS = 60_000
 export const DEFAULT_GRACE_PERIOD_MS = 300_000
 export const DEFAULT_PAGE_SIZE = 1000
+export const DEFAULT_SHARD_GONE_CONFIRM_MS = 10_000
 
 export interface ResolvedSyncOptions {
   readonly streamName: string
@@ -61,6 +70,7 @@ export interface ResolvedSyncOptions {
   readonly initial: InitialSentinel
   readonly intervalMs: number
   readonly gracePeriodMs: number
+  readonly shardGoneConfirmMs: number
   readonly pageSize: number
   readonly signal: AbortSignal | undefined
   readonly logger: Logger
@@ -80,6 +90,7 @@ export function resolveSyncOptions(options: SyncOptions): ResolvedSyncOptions {
     .withMethods('dynamodb', ['send'])
     .number('intervalMs', { optional: true, min: 100 })
     .number('gracePeriodMs', { optional: true, min: 0 })
+    .number('shardGoneConfirmMs', { optional: true, integer: true, min: 0 })
     .number('pageSize', { optional: true, integer: true, min: 1, max: 10_000 })
     .abortSignal('signal', { optional: true })
     .withMethods('metrics', ['record'], { optional: true })
@@ -102,6 +113,7 @@ export function resolveSyncOptions(options: SyncOptions): ResolvedSyncOptions {
     initial,
     intervalMs: options.intervalMs ?? DEFAULT_SYNC_INTERVAL_MS,
     gracePeriodMs: options.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS,
+    shardGoneConfirmMs: options.shardGoneConfirmMs ?? DEFAULT_SHARD_GONE_CONFIRM_MS,
     pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
     signal: options.signal,
     logger: options.logger ?? silentLogger,

@@ -2,6 +2,8 @@
 // may be deleted. Pure, so every lineage rule (DESIGN.md rules 7, 8, 11) is tested without I/O.
 
 import type { Lease } from '@kine/core'
+import { listingProblems } from './listing-check.js'
+import { DEFAULT_SHARD_GONE_CONFIRM_MS } from './options.js'
 import { buildLineage, descendants, type Lineage, type ShardInfo } from './lineage.js'
 
 /** Where the leases of a new table start; later leases always start at TRIM_HORIZON. */
@@ -10,8 +12,25 @@ export type InitialSentinel = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP'
 /** The lease fields a plan reads. */
 export type PlannedLease = Pick<
   Lease,
-  'leaseKey' | 'leaseOwner' | 'checkpoint' | 'parentShardIds' | 'childShardIds'
+  'leaseKey' | 'leaseOwner' | 'checkpoint' | 'parentShardIds' | 'childShardIds' | 'shardAbsentSince'
 >
+
+/** How a pass judges that a shard is gone (rule 8: two complete listings some time apart agree). */
+export interface PlanOptions {
+  /** Wall-clock time of this pass's listing, epoch ms. @defaultValue undefined: no absence is confirmed */
+  readonly now?: number
+  /**
+   * How long after the first listing without a shard (the lease's `shardAbsentSince`) a later one
+   * must still miss it before its lease is ended or deleted. @defaultValue 10_000
+   */
+  readonly shardGoneConfirmMs?: number
+  /**
+   * Shards open in this Sync's previous listing (taken less than a day ago): an open shard cannot
+   * vanish before it has closed and aged out, so one missing now means the listing is incomplete.
+   * @defaultValue none
+   */
+  readonly previouslyOpen?: ReadonlySet<string>
+}
 
 export interface NewLease {
   readonly shardId: string
@@ -39,11 +58,36 @@ export interface SyncPlan {
     readonly shardId: string
     readonly childShardIds: readonly string[]
   }[]
-  /** Unheld, unfinished leases whose shard has left the stream (aged out): set them to SHARD_END. */
+  /**
+   * Unheld, unfinished leases whose shard has left the stream (aged out), confirmed by two
+   * listings (their `shardAbsentSince` is old enough): set them to SHARD_END.
+   */
   readonly end: readonly string[]
-  /** Finished, unheld leases that nothing needs any more: deletable once the grace period passes. */
+  /**
+   * Finished, unheld leases that nothing needs any more: deletable once the grace period passes.
+   * One whose shard is gone is here only once two listings agree (as for `end`).
+   */
   readonly deletable: readonly string[]
+  /** Unheld leases whose shard this listing misses for the first time: record `shardAbsentSince`. */
+  readonly markAbsent: readonly string[]
+  /** Leases marked absent whose shard this listing shows again: remove the mark they carry. */
+  readonly clearAbsent: readonly { readonly shardId: string; readonly since: number }[]
+  /**
+   * Why nothing was planned: the listing looks malformed or incomplete (no open shard, a hole in
+   * the open shards' hash-key range, ...). Absent when the pass planned normally.
+   */
+  readonly skipped?: string
 }
+
+const EMPTY_PLAN = {
+  create: [],
+  linkParents: [],
+  linkChildren: [],
+  end: [],
+  deletable: [],
+  markAbsent: [],
+  clearAbsent: [],
+} as const satisfies SyncPlan
 
 const STARTING_SENTINELS: ReadonlySet<string> = new Set(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'])
 
@@ -62,7 +106,12 @@ export function planSync(
   leases: readonly PlannedLease[],
   initial: InitialSentinel,
   opaqueLeaseKeys: readonly string[] = [],
+  options: PlanOptions = {},
 ): SyncPlan {
+  // Never plan from an odd listing: ending or deleting on the strength of one is irreversible.
+  const problems = listingProblems(shards, leases, options.previouslyOpen)
+  if (problems.length > 0) return { ...EMPTY_PLAN, skipped: problems.join('; ') }
+  const confirmMs = options.shardGoneConfirmMs ?? DEFAULT_SHARD_GONE_CONFIRM_MS
   const lineage = buildLineage(shards)
   const leaseById = new Map(leases.map((l) => [l.leaseKey, l]))
   // Keys of items that exist but did not parse: they occupy their shard (no re-create), nothing more.
@@ -101,17 +150,26 @@ export function planSync(
   const linkChildren: { shardId: string; childShardIds: string[] }[] = []
   const end: string[] = []
   const deletable: string[] = []
+  const markAbsent: string[] = []
+  const clearAbsent: { shardId: string; since: number }[] = []
   for (const lease of leases) {
     const shard = lineage.shards.get(lease.leaseKey)
     if (!shard) {
-      // Gone from a complete listing: aged out of retention. Unheld, it must not block its children.
-      if (lease.checkpoint !== 'SHARD_END') {
-        if (lease.leaseOwner === undefined) end.push(lease.leaseKey)
-      } else if (lease.leaseOwner === undefined) {
-        deletable.push(lease.leaseKey)
+      // Gone from a complete listing: aged out of retention. Unheld, it must not block its children,
+      // but only once a second listing, some time after the first, agrees (rule 8): one odd answer
+      // must never end a lease. The first sighting is kept on the item, so passes of different
+      // Syncs (or `syncOnce()` calls with no memory between them) add up.
+      if (lease.leaseOwner !== undefined) continue
+      const since = lease.shardAbsentSince
+      if (since === undefined) markAbsent.push(lease.leaseKey)
+      else if (options.now !== undefined && options.now - since >= confirmMs) {
+        if (lease.checkpoint !== 'SHARD_END') end.push(lease.leaseKey)
+        else deletable.push(lease.leaseKey)
       }
       continue
     }
+    if (lease.shardAbsentSince !== undefined)
+      clearAbsent.push({ shardId: lease.leaseKey, since: lease.shardAbsentSince })
     const missingParents = shard.parentShardIds.filter((p) => !lease.parentShardIds.includes(p))
     if (missingParents.length > 0)
       linkParents.push({ shardId: shard.shardId, parentShardIds: missingParents })
@@ -128,7 +186,7 @@ export function planSync(
       deletable.push(lease.leaseKey)
     }
   }
-  return { create, linkParents, linkChildren, end, deletable }
+  return { create, linkParents, linkChildren, end, deletable, markAbsent, clearAbsent }
 }
 
 /** A child has taken over from its parent once its lease started, or it finished and was itself cleaned up. */

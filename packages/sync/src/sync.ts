@@ -10,6 +10,7 @@ import {
 import {
   AbortedError,
   backoffDelay,
+  clearShardAbsentInput,
   createLeaseInput,
   deleteFinishedLeaseInput,
   endUnheldLeaseInput,
@@ -19,6 +20,7 @@ import {
   linkChildrenInput,
   linkParentsInput,
   listShards,
+  markShardAbsentInput,
   scanLeases,
   sendOptions,
   toKineError,
@@ -38,10 +40,24 @@ export interface SyncResult {
   readonly ended: string[]
   /** Finished leases deleted after their grace period. */
   readonly deleted: string[]
+  /**
+   * Unheld leases whose shard this pass found missing for the first time: marked
+   * (`kineShardAbsentSince`), to be ended or deleted once a later listing confirms the absence.
+   */
+  readonly absent: string[]
+  /**
+   * Why this pass planned and wrote nothing: the shard listing looked malformed or incomplete
+   * (no open shard, an open shard missing, ...). Absent when the pass ran normally.
+   */
+  readonly skipped?: string
 }
 
 // Writes in flight at once within a generation of new leases.
 const WRITE_CONCURRENCY = 8
+
+// A previous listing younger than this is compared with the next: an open shard cannot have closed
+// and aged out in between (retention is at least 24 h).
+const PREVIOUS_LISTING_MAX_AGE_MS = 12 * 60 * 60 * 1000
 
 type State = 'new' | 'running' | 'stopped'
 
@@ -62,6 +78,10 @@ export class Sync {
   #pass: Promise<unknown> = Promise.resolve()
   /** When each deletable lease was first seen deletable (monotonic ms): the grace period runs from there. */
   readonly #deletableSince = new Map<string, number>()
+  /** The open shards of the last listing planned from, and when it was taken (monotonic ms). */
+  #previousOpen: { readonly ids: ReadonlySet<string>; readonly at: number } | undefined
+  /** Invalid items already warned about (key and problems): one warning each, not one per pass. */
+  readonly #warnedInvalid = new Set<string>()
 
   constructor(options: SyncOptions) {
     this.#o = resolveSyncOptions(options)
@@ -161,16 +181,48 @@ export class Sync {
     // a lease whose shard is missing from it really left the stream (a worker's fresh child lease
     // cannot be mistaken for an aged-out shard).
     const scan = await scanLeases(dynamodb, tableName, { signal })
-    for (const bad of scan.invalid)
-      logger.warn({ err: bad, leaseKey: bad.leaseKey }, 'skipping a lease item that does not parse')
+    for (const bad of scan.invalid) {
+      const key = JSON.stringify([bad.leaseKey ?? null, bad.problems])
+      if (this.#warnedInvalid.has(key)) continue
+      this.#warnedInvalid.add(key)
+      logger.warn(
+        { err: bad, leaseKey: bad.leaseKey, problems: bad.problems },
+        'skipping a lease item that is not a usable lease',
+      )
+    }
     const shards = (await listShards(kinesis, { streamName, pageSize, signal, clock, logger })).map(
       shardInfo,
     )
+    const listedAt = clock.now()
     // An unparsable item still occupies its key: it counts as leased for rule 11, nothing more.
     const opaque = scan.invalid.flatMap((e) => (e.leaseKey === undefined ? [] : [e.leaseKey]))
-    const plan = planSync(shards, scan.leases, initial, opaque)
+    const previous = this.#previousOpen
+    const plan = planSync(shards, scan.leases, initial, opaque, {
+      now: Math.floor(clock.wallNow()),
+      shardGoneConfirmMs: this.#o.shardGoneConfirmMs,
+      ...(previous !== undefined && listedAt - previous.at < PREVIOUS_LISTING_MAX_AGE_MS
+        ? { previouslyOpen: previous.ids }
+        : {}),
+    })
+    if (plan.skipped !== undefined) {
+      logger.warn(
+        { streamName, tableName, reason: plan.skipped, shards: shards.length },
+        'sync pass skipped: the shard listing looks malformed or incomplete; nothing was changed',
+      )
+      return { created: [], linked: [], ended: [], deleted: [], absent: [], skipped: plan.skipped }
+    }
+    this.#previousOpen = {
+      ids: new Set(shards.flatMap((s) => (s.closed ? [] : [s.shardId]))),
+      at: listedAt,
+    }
+    const listed = new Set(shards.map((s) => s.shardId))
+    const absentSince = new Map(
+      scan.leases.flatMap((l) =>
+        l.shardAbsentSince === undefined ? [] : [[l.leaseKey, l.shardAbsentSince] as const],
+      ),
+    )
 
-    const result: SyncResult = { created: [], linked: [], ended: [], deleted: [] }
+    const result: SyncResult = { created: [], linked: [], ended: [], deleted: [], absent: [] }
     for (const generation of plan.create) {
       await forEachLimit(generation, WRITE_CONCURRENCY, async (lease) => {
         if (await this.#create(lease)) result.created.push(lease.shardId)
@@ -194,23 +246,62 @@ export class Sync {
         linked.add(shardId)
     }
     result.linked.push(...linked)
-    for (const leaseKey of plan.end) {
+    // Rule 8, two listings: a shard seen again loses its mark; one missing for the first time gets
+    // one; one still missing a while after its mark is gone (ended below, or deleted).
+    for (const { shardId, since } of plan.clearAbsent) {
+      await this.#conditional(
+        new UpdateItemCommand(
+          clearShardAbsentInput(tableName, { leaseKey: shardId, shardAbsentSince: since }),
+        ),
+      )
+    }
+    const now = Math.floor(clock.wallNow())
+    for (const leaseKey of plan.markAbsent) {
       if (
-        await this.#conditional(new UpdateItemCommand(endUnheldLeaseInput(tableName, { leaseKey })))
+        await this.#conditional(
+          new UpdateItemCommand(
+            markShardAbsentInput(tableName, { leaseKey, shardAbsentSince: now }),
+          ),
+        )
+      ) {
+        result.absent.push(leaseKey)
+        logger.info(
+          { leaseKey, streamName, confirmAfterMs: this.#o.shardGoneConfirmMs },
+          'shard missing from the listing; its lease is ended or deleted once a later listing confirms',
+        )
+      }
+    }
+    for (const leaseKey of plan.end) {
+      const since = absentSince.get(leaseKey)
+      if (since === undefined) continue // planSync ends only marked leases
+      if (
+        await this.#conditional(
+          new UpdateItemCommand(
+            endUnheldLeaseInput(tableName, { leaseKey, shardAbsentSince: since }),
+          ),
+        )
       )
         result.ended.push(leaseKey)
     }
-    const now = clock.now()
+    const monotonicNow = clock.now()
     const deletable = new Set(plan.deletable)
     for (const key of this.#deletableSince.keys())
       if (!deletable.has(key)) this.#deletableSince.delete(key)
     for (const leaseKey of plan.deletable) {
-      const since = this.#deletableSince.get(leaseKey) ?? now
+      const since = this.#deletableSince.get(leaseKey) ?? monotonicNow
       this.#deletableSince.set(leaseKey, since)
-      if (now - since < this.#o.gracePeriodMs) continue
+      if (monotonicNow - since < this.#o.gracePeriodMs) continue
+      // Deleted because its shard is gone: only while it still carries the mark planned from.
+      const gone = listed.has(leaseKey) ? undefined : absentSince.get(leaseKey)
+      if (!listed.has(leaseKey) && gone === undefined) continue
       if (
         await this.#conditional(
-          new DeleteItemCommand(deleteFinishedLeaseInput(tableName, { leaseKey })),
+          new DeleteItemCommand(
+            deleteFinishedLeaseInput(tableName, {
+              leaseKey,
+              ...(gone === undefined ? {} : { shardAbsentSince: gone }),
+            }),
+          ),
         )
       ) {
         result.deleted.push(leaseKey)

@@ -127,6 +127,16 @@ describe('clean-up', () => {
       }),
     )
 
+    // First listing without the shard: only a mark (one listing could be wrong), on the unheld one.
+    expect(await sync.syncOnce()).toMatchObject({ ended: [], deleted: [], absent: [gone] })
+    expect(await getLease(env.dynamodb, table, gone)).toMatchObject({
+      checkpoint: '123',
+      shardAbsentSince: clock.wallNow(),
+    })
+    await clock.advance(9_000)
+    expect(await sync.syncOnce()).toMatchObject({ ended: [], deleted: [], absent: [] })
+    await clock.advance(1_000)
+    // A second listing 10 s (the default) after the first still misses it: gone.
     expect(await sync.syncOnce()).toMatchObject({ ended: [gone], deleted: [] })
     expect((await getLease(env.dynamodb, table, gone))!.checkpoint).toBe('SHARD_END')
     expect(await getLease(env.dynamodb, table, goneHeld)).toMatchObject({

@@ -68,7 +68,13 @@ describe('Sync on a resharded stream', () => {
     expect(
       [...leases.values()].every((l) => l.checkpoint === 'TRIM_HORIZON' && l.leaseCounter === 0),
     ).toBe(true)
-    expect(await sync.syncOnce()).toEqual({ created: [], linked: [], ended: [], deleted: [] })
+    expect(await sync.syncOnce()).toEqual({
+      created: [],
+      linked: [],
+      ended: [],
+      deleted: [],
+      absent: [],
+    })
     expect(recorded.filter((r) => r.name === 'Sync.Created')).toEqual([
       { name: 'Sync.Created', value: 4, dimensions: { StreamName: stream } },
       { name: 'Sync.Created', value: 0, dimensions: { StreamName: stream } },
@@ -188,6 +194,7 @@ describe('Sync errors and lifecycle', () => {
           dynamodb: env.dynamodb,
           initialPosition: 'NOW' as never,
           intervalMs: -1,
+          shardGoneConfirmMs: -5,
         }),
     ).toThrow(
       expect.objectContaining({
@@ -198,6 +205,7 @@ describe('Sync errors and lifecycle', () => {
           expect.stringMatching(/kinesis/),
           expect.stringMatching(/initialPosition/),
           expect.stringMatching(/intervalMs/),
+          expect.stringMatching(/shardGoneConfirmMs/),
         ]) as unknown,
       }),
     )
