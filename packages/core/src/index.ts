@@ -38,8 +38,14 @@ export {
   isAccessDeniedError,
   isResourceNotFoundError,
   toKineError,
+  malformedResponseError,
 } from './aws-errors.js'
 export { listShards, DEFAULT_LIST_SHARDS_PAGE_SIZE, type ListShardsOptions } from './list-shards.js'
+export {
+  describeStreamSummary,
+  DEFAULT_DESCRIBE_STREAM_ATTEMPTS,
+  type DescribeStreamSummaryOptions,
+} from './describe-stream.js'
 export { sendOptions } from './send-options.js'
 export { consoleLogger, type ConsoleLoggerOptions, type LogLevel } from './console-logger.js'
 export { scanLeases, type LeaseScan, type ScanLeasesOptions } from './scan-leases.js'

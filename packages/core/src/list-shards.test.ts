@@ -1,9 +1,12 @@
 // listShards with a fake Kinesis client (only `send` is called) and a ManualClock, to force the
-// fault paths a live stream rarely shows: throttling, an expired NextToken, access denied.
+// fault paths a live stream rarely shows: throttling, an expired NextToken, access denied, and
+// malformed pages (no Shards, a NextToken handed back again).
 import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis'
 import { describe, expect, it } from 'vitest'
 import { ManualClock } from './clock.js'
 import { listShards } from './list-shards.js'
+import type { MetricName, MetricsSink } from './metrics.js'
+import { recordingLogger } from '../test/shard-reader-fakes.js'
 
 const shard = (n: number): Shard => ({
   ShardId: `shardId-${String(n).padStart(12, '0')}`,
@@ -18,7 +21,7 @@ function fakeKinesis(
   script: (
     input: Record<string, unknown>,
     call: number,
-  ) => { Shards: Shard[]; NextToken?: string } | Error,
+  ) => { Shards?: Shard[]; NextToken?: string } | Error,
 ) {
   const inputs: Record<string, unknown>[] = []
   const client = {
@@ -98,4 +101,86 @@ describe('listShards', () => {
     expect(await outcome).toMatchObject({ code: 'THROTTLED', retryable: true })
     expect(inputs).toHaveLength(3)
   })
+
+  it('asks again for a page without Shards (the fake drops them), never returning a short listing', async () => {
+    const clock = new ManualClock()
+    const logger = recordingLogger()
+    const metrics = recorder()
+    let dropped = false
+    const { client, inputs } = fakeKinesis((input) => {
+      if (input.NextToken === undefined) return { Shards: [shard(0)], NextToken: 't1' }
+      if (!dropped) {
+        dropped = true
+        return { NextToken: 't2' }
+      }
+      return { Shards: [shard(1)] }
+    })
+    const listing = listShards(client, { streamName: 'orders', clock, logger, metrics })
+    await clock.advance(10_000)
+    expect((await listing).map((s) => s.ShardId)).toEqual([shard(0).ShardId, shard(1).ShardId])
+    expect(inputs).toEqual([
+      { StreamName: 'orders', MaxResults: 1000 },
+      { NextToken: 't1', MaxResults: 1000 },
+      { NextToken: 't1', MaxResults: 1000 },
+    ])
+    expect(metrics.rows).toEqual([
+      { name: 'MalformedResponses', value: 1, dimensions: { StreamName: 'orders' } },
+    ])
+    expect(
+      logger.lines
+        .filter((l) => l.level === 'warn')
+        .map((l) => [l.fields.operation, l.fields.stream]),
+    ).toEqual([['ListShards', 'orders']])
+  })
+
+  it('rejects with a retryable MALFORMED_RESPONSE when every answer lacks Shards, never an empty list (fake client)', async () => {
+    const clock = new ManualClock()
+    const { client, inputs } = fakeKinesis(() => ({}))
+    const outcome = listShards(client, { streamName: 'orders', clock, maxAttempts: 3 }).catch(
+      (e: unknown) => e,
+    )
+    for (let i = 0; i < 3; i++) await clock.advance(10_000)
+    expect(await outcome).toMatchObject({ code: 'MALFORMED_RESPONSE', retryable: true })
+    expect(inputs).toHaveLength(3)
+  })
+
+  it('a NextToken handed back for ever is malformed: bounded by maxAttempts, never a loop (fake client)', async () => {
+    const clock = new ManualClock()
+    // The fake repeats the token; after 50 calls it fails, so a listing that loops cannot hang the test.
+    const { client, inputs } = fakeKinesis((_input, call) =>
+      call > 50 ? awsError('FakeGaveUp') : { Shards: [shard(call)], NextToken: 'same' },
+    )
+    const outcome = listShards(client, { streamName: 'orders', clock, maxAttempts: 3 }).catch(
+      (e: unknown) => e,
+    )
+    for (let i = 0; i < 3; i++) await clock.advance(10_000)
+    expect(await outcome).toMatchObject({ code: 'MALFORMED_RESPONSE', retryable: true })
+    expect(inputs).toHaveLength(4) // the first page, then its NextToken asked 3 times
+  })
+
+  it('a NextToken handed back once is asked again, and the listing has each shard once (fake client)', async () => {
+    const clock = new ManualClock()
+    let repeated = false
+    const { client } = fakeKinesis((input) => {
+      if (input.NextToken === undefined) return { Shards: [shard(0)], NextToken: 't1' }
+      if (!repeated) {
+        repeated = true
+        return { Shards: [shard(0)], NextToken: 't1' }
+      }
+      return { Shards: [shard(1)] }
+    })
+    const listing = listShards(client, { streamName: 'orders', clock })
+    await clock.advance(10_000)
+    expect((await listing).map((s) => s.ShardId)).toEqual([shard(0).ShardId, shard(1).ShardId])
+  })
 })
+
+function recorder(): MetricsSink & {
+  rows: { name: MetricName; value: number; dimensions: unknown }[]
+} {
+  const rows: { name: MetricName; value: number; dimensions: unknown }[] = []
+  return {
+    rows,
+    record: (name, value, _unit, dimensions) => rows.push({ name, value, dimensions }),
+  }
+}

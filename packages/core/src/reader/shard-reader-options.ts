@@ -83,7 +83,8 @@ export interface ShardReaderOptions {
   readonly retryMaxDelayMs?: number
   /**
    * Consecutive retryable failures (throttles, 5xx, network errors, timeouts, malformed
-   * responses) after which the reader throws the last one. A success resets the count.
+   * responses, a shard said not to exist that ListShards still lists) after which the reader
+   * throws the last one. A success resets the count.
    * @defaultValue Infinity ({@link DEFAULT_MAX_RETRIES}): a worker keeps trying while it holds the lease
    */
   readonly maxRetries?: number
