@@ -57,31 +57,43 @@ export function contenderArgs(argv: readonly string[] = process.argv.slice(2)): 
 
 /**
  * Runs `read` between two samples of time, CPU and memory, prints the result as one JSON line and
- * sets the exit code (a failure goes to stderr with code 1).
+ * sets the exit code (a failure goes to stderr with code 1). Fields `read` returns beyond the
+ * totals are printed too. `cleanUp` runs after the measurement (a worker's stop() is not part of
+ * its reading).
  */
-export function measure(contender: string, read: () => Promise<ReadTotals>): void {
+export function measure(
+  contender: string,
+  read: () => Promise<ReadTotals>,
+  cleanUp: () => Promise<void> = () => Promise.resolve(),
+): void {
   process.env.AWS_EC2_METADATA_DISABLED = 'true'
   const rssBeforeKb = Math.round(process.memoryUsage.rss() / 1024)
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
-  read().then(
-    (totals) => {
-      const wallMs = performance.now() - t0
-      const cpu = process.cpuUsage(cpu0)
-      const result: ContenderResult = {
-        contender,
-        ...totals,
-        wallMs,
-        cpuUserMs: cpu.user / 1000,
-        cpuSystemMs: cpu.system / 1000,
-        rssBeforeKb,
-        maxRssKb: process.resourceUsage().maxRSS,
-      }
-      process.stdout.write(`${JSON.stringify(result)}\n`)
-    },
-    (error: unknown) => {
+  read()
+    .then(
+      (totals) => {
+        const wallMs = performance.now() - t0
+        const cpu = process.cpuUsage(cpu0)
+        const result: ContenderResult = {
+          contender,
+          ...totals,
+          wallMs,
+          cpuUserMs: cpu.user / 1000,
+          cpuSystemMs: cpu.system / 1000,
+          rssBeforeKb,
+          maxRssKb: process.resourceUsage().maxRSS,
+        }
+        process.stdout.write(`${JSON.stringify(result)}\n`)
+      },
+      (error: unknown) => {
+        console.error(error)
+        process.exitCode = 1
+      },
+    )
+    .then(cleanUp)
+    .catch((error: unknown) => {
       console.error(error)
       process.exitCode = 1
-    },
-  )
+    })
 }

@@ -16,6 +16,14 @@ export interface GovernedShard {
   readonly largestResponseBytes: number
   /** Record bytes over the time from the first call to the response that completed the shard. */
   readonly drainBytesPerSecond: number
+  /**
+   * The bytes paid off by the time the shard was complete: all but the last response's bytes over
+   * the same time. Kinesis holds a shard after a response until its bytes are paid off at 2 MB/s,
+   * so this is what must stay within 2 MB/s (the last response is paid off after it).
+   */
+  readonly paidBytesPerSecond: number
+  /** Records over the same time. */
+  readonly drainRecordsPerSecond: number
   readonly drainMs: number
 }
 

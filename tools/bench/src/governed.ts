@@ -37,10 +37,12 @@ async function readShard(shardId: string, expected: number): Promise<GovernedSha
   const calls = log.shard(shardId)
   const first = calls.getShardIterator[0] ?? calls.getRecords[0] ?? 0
   let drainBytes = 0
+  let lastBytes = 0
   let drainEnd = first
   for (const r of calls.responses) {
     if (drainedAt !== undefined && r.at > drainedAt) break
     drainBytes += r.bytes
+    lastBytes = r.bytes
     drainEnd = r.at
   }
   const drainMs = drainEnd - first
@@ -57,6 +59,8 @@ async function readShard(shardId: string, expected: number): Promise<GovernedSha
     ),
     largestResponseBytes: Math.max(0, ...calls.responses.map((r) => r.bytes)),
     drainBytesPerSecond: drainMs > 0 ? (drainBytes * 1000) / drainMs : 0,
+    paidBytesPerSecond: drainMs > 0 ? ((drainBytes - lastBytes) * 1000) / drainMs : 0,
+    drainRecordsPerSecond: drainMs > 0 ? (expected * 1000) / drainMs : 0,
     drainMs,
   }
 }

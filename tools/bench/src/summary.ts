@@ -102,7 +102,8 @@ export interface GovernedVerdict {
   /**
    * Kinesis lets one response run over 2 MB (up to 10 MB) and then holds the shard until the
    * bytes are paid off at 2 MB/s; so in any second a reader within the limit returns at most
-   * 2 MB plus one response. That is the bound checked here (and the drain rate at most 2 MB/s).
+   * 2 MB plus one response. That is the bound checked here, and the bytes paid off by the end (all
+   * but the last response's) at most 2 MB/s.
    */
   readonly bytesPass: boolean
   readonly allowedBytesPerWindow: number
@@ -117,7 +118,7 @@ export function judgeGoverned(result: GovernedResult): GovernedVerdict[] {
       iteratorCallsPass: s.maxGetShardIteratorPerWindow <= TARGETS.getShardIteratorPerSecond,
       bytesPass:
         s.maxBytesPerWindow <= allowedBytesPerWindow &&
-        s.drainBytesPerSecond <= TARGETS.bytesPerSecond,
+        s.paidBytesPerSecond <= TARGETS.bytesPerSecond,
       allowedBytesPerWindow,
     }
   })
