@@ -62,11 +62,33 @@ export interface LeaseRow {
   readonly lag?: LeaseLag
 }
 
+/**
+ * An item of the table that is not a usable lease (it does not parse, or parses into something no
+ * worker can use: an empty owner, a hash key that is not a decimal number, a wrong attribute type).
+ * Workers and Sync skip it; it is listed among the leases so it is not missed.
+ */
+export interface InvalidLeaseRow {
+  /** The item's `leaseKey`, when it has a readable one. */
+  readonly shardId: string | null
+  readonly state: 'invalid'
+  /** What is wrong with it, one problem each. */
+  readonly problems: readonly string[]
+}
+
+/** One row of `kine leases`: a lease, or an item that is not a usable one. */
+export type ReportRow = LeaseRow | InvalidLeaseRow
+
+/** True for the row of an item that is not a usable lease. */
+export function isInvalidRow(row: ReportRow): row is InvalidLeaseRow {
+  return row.state === 'invalid'
+}
+
 /** Everything `kine leases` shows. */
 export interface LeasesReport {
   readonly table: string
-  readonly leases: LeaseRow[]
-  /** Items that are not readable leases, with what is wrong with each. */
+  /** Every item of the table by shard id: the leases, and (`state: 'invalid'`) the unusable items. */
+  readonly leases: ReportRow[]
+  /** Items that are not usable leases, with what is wrong with each (also among `leases`). */
   readonly invalid: { readonly leaseKey: string | null; readonly problems: readonly string[] }[]
   /** Only with `--stream`. */
   readonly stream?: {
@@ -102,6 +124,11 @@ export async function leasesReport(
   const scan = await scanLeases(dynamodb, options.table)
   const leases = [...scan.leases].sort((a, b) => a.leaseKey.localeCompare(b.leaseKey))
   const invalid = scan.invalid.map((e) => ({ leaseKey: e.leaseKey ?? null, problems: e.problems }))
+  const invalidRows = invalid.map((e): InvalidLeaseRow => ({
+    shardId: e.leaseKey,
+    state: 'invalid',
+    problems: e.problems,
+  }))
   const rows = leases.map((lease): LeaseRow => ({
     shardId: lease.leaseKey,
     state: stateOf(lease),
@@ -115,13 +142,18 @@ export async function leasesReport(
     checkpointOwner: lease.checkpointOwner ?? null,
     pendingCheckpoint: lease.pendingCheckpoint ?? null,
   }))
-  if (options.streamName === undefined) return { table: options.table, leases: rows, invalid }
+  if (options.streamName === undefined)
+    return { table: options.table, leases: byShard(rows, invalidRows), invalid }
 
   const streamName = options.streamName
   const client = kinesis()
   const shards = await listShards(client, { streamName, maxAttempts: 3 })
   const byId = new Map(shards.map((s) => [s.ShardId ?? '', s]))
-  const leased = new Set(leases.map((l) => l.leaseKey))
+  // A shard with an unusable item is shown as that item's row, not as a shard without a lease.
+  const leased = new Set([
+    ...leases.map((l) => l.leaseKey),
+    ...invalid.flatMap((e) => (e.leaseKey === null ? [] : [e.leaseKey])),
+  ])
   const lags = new Map<string, LeaseLag>()
   const queue = [...leases]
   const worker = async (): Promise<void> => {
@@ -135,10 +167,13 @@ export async function leasesReport(
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker))
   return {
     table: options.table,
-    leases: rows.map((row) => {
-      const lag = lags.get(row.shardId)
-      return lag === undefined ? row : { ...row, lag }
-    }),
+    leases: byShard(
+      rows.map((row) => {
+        const lag = lags.get(row.shardId)
+        return lag === undefined ? row : { ...row, lag }
+      }),
+      invalidRows,
+    ),
     invalid,
     stream: {
       name: streamName,
@@ -147,6 +182,12 @@ export async function leasesReport(
       ),
     },
   }
+}
+
+/** Leases and unusable items in one list by shard id; items without a readable key last. */
+function byShard(rows: LeaseRow[], invalid: InvalidLeaseRow[]): ReportRow[] {
+  const key = (r: ReportRow): string => r.shardId ?? '\uffff'
+  return [...rows, ...invalid].sort((a, b) => key(a).localeCompare(key(b)))
 }
 
 const lag = (status: LagStatus, fields: Partial<Omit<LeaseLag, 'status'>> = {}): LeaseLag => ({

@@ -1,7 +1,7 @@
 // `kine leases` against dynalite (the lease table, written with core's leaseToItem) and
 // kinesis-local (the stream, for --stream).
 
-import { PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
 import { SplitShardCommand } from '@aws-sdk/client-kinesis'
 import { ensureLeaseTable, leaseToItem, type Lease } from '@kine/core'
 import { createStream, putRecords, waitForStreamActive, type PutResult } from '@kine-tools/local'
@@ -86,6 +86,20 @@ beforeAll(async () => {
       Item: { leaseKey: { S: 'broken' }, leaseCounter: { S: 'x' }, checkpoint: { S: 'LATEST' } },
     }),
   )
+  // Items that parse but no worker could use: workers and Sync skip them, `kine leases` shows them.
+  const unusable: Record<string, Record<string, AttributeValue>> = {
+    'shardId-000000000005': { leaseOwner: { S: '' } },
+    'shardId-000000000006': { startingHashKey: { S: 'abc' }, endingHashKey: { S: '99' } },
+    'shardId-000000000007': { parentShardId: { S: 'shardId-000000000004' } },
+  }
+  for (const [leaseKey, change] of Object.entries(unusable)) {
+    await env.dynamodb.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: { ...leaseToItem(testLease({ leaseKey, leaseCounter: 1 })), ...change },
+      }),
+    )
+  }
 })
 
 afterAll(() => {
@@ -116,6 +130,7 @@ interface LeasesJson {
     parentShardIds: string[]
     childShardIds: string[]
     checkpointOwner: string | null
+    problems?: string[]
     lag?: {
       status: string
       oldestUnprocessedAgeMs: number | null
@@ -130,7 +145,7 @@ describe('kine leases', () => {
   it('shows who holds which shard: held, free, ended and handing-off leases, and the items it cannot read', async () => {
     const run = await leases(TABLE)
     expect(run.code).toBe(0)
-    expect(run.stdout).toContain(`Table  ${TABLE}: 4 leases, 2 held by 2 workers`)
+    expect(run.stdout).toContain(`Table  ${TABLE}: 4 leases, 2 held by 2 workers; 4 invalid items`)
     expect(row(run.stdout, 'shardId-000000000000')).toMatch(
       /ended\s+-\s+12\s+SHARD_END\s+-\s+shardId-000000000002,shardId-000000000003$/,
     )
@@ -150,10 +165,42 @@ describe('kine leases', () => {
     expect(run.stderr).toContain('warning: item broken is not a lease: leaseCounter')
   })
 
+  it('shows items that are not usable leases as invalid rows, with the reason', async () => {
+    const run = await leases(TABLE)
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/PROBLEM$/m)
+    const invalid = /^invalid(\s+-){5}\s+not a usable lease: /
+    const rest = (id: string): string => row(run.stdout, id).slice(id.length).trimStart()
+    expect(rest('shardId-000000000005')).toMatch(invalid)
+    expect(rest('shardId-000000000005')).toMatch(/leaseOwner: empty string \(absent means free\)$/)
+    expect(rest('shardId-000000000006')).toMatch(invalid)
+    expect(rest('shardId-000000000006')).toMatch(
+      /startingHashKey: "abc" is not a decimal hash key$/,
+    )
+    expect(rest('shardId-000000000007')).toMatch(/parentShardId: expected type SS, found S$/)
+    expect(rest('broken')).toMatch(invalid)
+    expect(rest('broken')).toMatch(/leaseCounter: expected type N, found S$/)
+    // A good lease's row has no problem.
+    expect(row(run.stdout, 'shardId-000000000003')).not.toContain('usable')
+    // One warning each on stderr.
+    expect(run.stderr.match(/warning: item shardId-000000000005 /g)).toHaveLength(1)
+
+    const json = JSON.parse((await leases(TABLE, '--json')).stdout) as LeasesJson
+    expect(
+      json.leases.filter((l) => l.state === 'invalid').map((l) => [l.shardId, l.problems]),
+    ).toEqual([
+      ['broken', ['leaseCounter: expected type N, found S']],
+      ['shardId-000000000005', ['leaseOwner: empty string (absent means free)']],
+      ['shardId-000000000006', ['startingHashKey: "abc" is not a decimal hash key']],
+      ['shardId-000000000007', ['parentShardId: expected type SS, found S']],
+    ])
+  })
+
   it('with --stream, says how far behind each checkpoint is and which shards have no lease', async () => {
     const run = await leases(TABLE, '--stream', 'leased')
     expect(run.code).toBe(0)
-    expect(run.stdout).toMatch(/BEHIND$/m)
+    // The table's unusable items add a PROBLEM column after BEHIND.
+    expect(run.stdout).toMatch(/BEHIND\s+PROBLEM$/m)
     expect(row(run.stdout, 'shardId-000000000000')).toMatch(/finished$/)
     expect(row(run.stdout, 'shardId-000000000002')).toMatch(/\d+s \(oldest unprocessed record\)$/)
     expect(row(run.stdout, 'shardId-000000000003')).toMatch(/caught up$/)
@@ -166,24 +213,24 @@ describe('kine leases', () => {
     expect(run.code).toBe(0)
     const report = JSON.parse(run.stdout) as LeasesJson
     expect(report.table).toBe(TABLE)
-    expect(
-      report.leases.map((l) => [l.shardId, l.state, l.owner, l.leaseCounter, l.lag?.status]),
-    ).toEqual([
+    const valid = report.leases.filter((l) => l.state !== 'invalid')
+    expect(valid.map((l) => [l.shardId, l.state, l.owner, l.leaseCounter, l.lag?.status])).toEqual([
       ['shardId-000000000000', 'ended', null, 12, 'finished'],
       ['shardId-000000000002', 'held', 'worker-a', 7, 'behind'],
       ['shardId-000000000003', 'free', null, 3, 'caught-up'],
       ['shardId-000000000009', 'handoff', 'worker-b', 4, 'shard-gone'],
     ])
-    const behind = report.leases[1]?.lag
+    const behind = valid[1]?.lag
     expect(behind?.oldestUnprocessedAgeMs).toBeGreaterThan(0)
     expect(typeof behind?.millisBehindLatest).toBe('number')
-    expect(report.leases[0]?.childShardIds).toEqual([
-      'shardId-000000000002',
-      'shardId-000000000003',
+    expect(valid[0]?.childShardIds).toEqual(['shardId-000000000002', 'shardId-000000000003'])
+    expect(valid[3]?.checkpointOwner).toBe('worker-c')
+    expect(report.invalid.map((e) => e.leaseKey).sort()).toEqual([
+      'broken',
+      'shardId-000000000005',
+      'shardId-000000000006',
+      'shardId-000000000007',
     ])
-    expect(report.leases[3]?.checkpointOwner).toBe('worker-c')
-    expect(report.invalid).toHaveLength(1)
-    expect(report.invalid[0]?.leaseKey).toBe('broken')
     expect(report.stream).toEqual({ name: 'leased', shardsWithoutLease: ['shardId-000000000001'] })
   })
 
