@@ -1,13 +1,18 @@
 // What `kine ls` reports about a stream: DescribeStreamSummary for the stream, ListShards (every
 // shard still within retention, open and closed) for the shards, CloudWatch for their traffic.
+// Both Kinesis calls go through core's helpers, which ask again when an answer lacks what the API
+// always returns (a summary, a page's shards) instead of printing blanks or a short list.
 
-import {
-  DescribeStreamSummaryCommand,
-  type KinesisClient,
-  type Shard,
-} from '@aws-sdk/client-kinesis'
+import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis'
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
-import { listShards, MAX_HASH_KEY, parseHashKey, toKineError, type Logger } from '@kine/core'
+import {
+  describeStreamSummary,
+  listShards,
+  MAX_HASH_KEY,
+  parseHashKey,
+  type Clock,
+  type Logger,
+} from '@kine/core'
 import { enabledTrafficMetrics, shardTraffic, type ShardTraffic } from './shard-metrics.js'
 
 /** The stream as `kine ls --json` prints it. */
@@ -65,6 +70,8 @@ export interface StreamReportOptions {
   readonly now: number
   /** @defaultValue silent */
   readonly logger?: Logger
+  /** Waits out the backoff between retries. @defaultValue systemClock */
+  readonly clock?: Clock
 }
 
 const KEY_SPACE = Number(MAX_HASH_KEY + 1n)
@@ -89,16 +96,15 @@ export async function streamReport(
   options: StreamReportOptions,
 ): Promise<StreamReport> {
   const { streamName } = options
-  let summary
-  try {
-    summary = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName })))
-      .StreamDescriptionSummary
-  } catch (error) {
-    throw toKineError(error, `stream "${streamName}"`)
-  }
   // A CLI run should fail fast on an unreachable endpoint rather than back off for a minute.
-  const shards = await listShards(kinesis, { streamName, maxAttempts: 3 })
-  const shardLevelMetrics = (summary?.EnhancedMonitoring ?? []).flatMap(
+  const retry = {
+    maxAttempts: 3,
+    ...(options.clock !== undefined ? { clock: options.clock } : {}),
+    ...(options.logger !== undefined ? { logger: options.logger } : {}),
+  }
+  const summary = await describeStreamSummary(kinesis, { streamName, ...retry })
+  const shards = await listShards(kinesis, { streamName, ...retry })
+  const shardLevelMetrics = (summary.EnhancedMonitoring ?? []).flatMap(
     (m) => m.ShardLevelMetrics ?? [],
   )
   const enabled = enabledTrafficMetrics(shardLevelMetrics)
@@ -123,17 +129,17 @@ export async function streamReport(
   const open = shards.filter(isOpen).length
   const stream: StreamInfo = {
     name: streamName,
-    arn: summary?.StreamARN ?? null,
-    status: summary?.StreamStatus ?? null,
-    mode: summary?.StreamModeDetails?.StreamMode ?? null,
-    retentionHours: summary?.RetentionPeriodHours ?? null,
-    createdAt: summary?.StreamCreationTimestamp?.toISOString() ?? null,
+    arn: summary.StreamARN ?? null,
+    status: summary.StreamStatus ?? null,
+    mode: summary.StreamModeDetails?.StreamMode ?? null,
+    retentionHours: summary.RetentionPeriodHours ?? null,
+    createdAt: summary.StreamCreationTimestamp?.toISOString() ?? null,
     openShards: open,
     closedShards: shards.length - open,
-    encryption: summary?.EncryptionType ?? null,
-    keyId: summary?.KeyId ?? null,
+    encryption: summary.EncryptionType ?? null,
+    keyId: summary.KeyId ?? null,
     shardLevelMetrics,
-    consumers: summary?.ConsumerCount ?? null,
+    consumers: summary.ConsumerCount ?? null,
   }
   const infos = shards.map((shard): ShardInfo => {
     const shardId = shard.ShardId ?? '?'
