@@ -38,8 +38,8 @@ export class HeldLease {
   readonly pipeline: AbortController = new AbortController()
   /** Stops fetching more batches, leaving the batch in flight to finish. */
   readonly reading: AbortController = new AbortController()
-  /** What the shard's stored checkpoint is. */
-  written: StoredCheckpoint
+  #written: StoredCheckpoint
+  #writtenWaiters: (() => void)[] = []
   /** The furthest position the app or the batch loop asked to checkpoint. */
   wanted: RecordPosition | undefined
   /** The last record handed to the handler. */
@@ -57,13 +57,41 @@ export class HeldLease {
     this.phase = phase
     this.handoffSince = undefined
     this.otherOwner = undefined
-    this.written = {
+    this.#written = {
       checkpoint: lease.checkpoint,
       subSequenceNumber: lease.checkpointSubSequenceNumber,
     }
     this.wanted = undefined
     this.delivered = undefined
     this.running = undefined
+  }
+
+  /** What the shard's stored checkpoint is. */
+  get written(): StoredCheckpoint {
+    return this.#written
+  }
+
+  set written(checkpoint: StoredCheckpoint) {
+    this.#written = checkpoint
+    const waiters = this.#writtenWaiters
+    this.#writtenWaiters = []
+    for (const wake of waiters) wake()
+  }
+
+  /** Resolves at the next change of {@link written}, or rejects with the reason once `signal` aborts. */
+  writtenChange(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason as Error)
+        return
+      }
+      const onAbort = (): void => reject(signal.reason as Error)
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.#writtenWaiters.push(() => {
+        signal.removeEventListener('abort', onAbort)
+        resolve()
+      })
+    })
   }
 
   /** Runs `write` after every write queued before it: one write in flight per lease. */
@@ -76,6 +104,11 @@ export class HeldLease {
   /** True once the lease is no longer this worker's (a method, so checks after an await are not narrowed away). */
   isGone(): boolean {
     return this.phase === 'gone'
+  }
+
+  /** True while a cooperative handoff to another worker is being finished (a method, so it is not narrowed away). */
+  isHandingOff(): boolean {
+    return this.phase === 'handoff-out'
   }
 
   /** Rule 2: the moment this worker must stop acting on the lease. */

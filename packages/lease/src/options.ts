@@ -35,6 +35,8 @@ export const DEFAULT_HANDLER_RETRIES = 3
 export const DEFAULT_HANDLER_RETRY_BASE_MS = 1_000
 /** Longest wait between retries of a failed batch. */
 export const DEFAULT_HANDLER_RETRY_MAX_MS = 30_000
+/** Delivered batches per shard that may lack an acknowledged checkpoint (batch checkpointing). */
+export const DEFAULT_MAX_UNCHECKPOINTED_BATCHES = 2
 /** How long stop() lets in-flight handlers finish before abandoning them without a checkpoint. */
 export const DEFAULT_STOP_TIMEOUT_MS = 30_000
 /** How long the table may hold no lease before the worker warns (naming Sync). */
@@ -120,6 +122,17 @@ export interface ConsumerOptions {
    * @defaultValue 'batch'
    */
   readonly checkpointing?: 'batch' | 'manual'
+  /**
+   * Most delivered batches of one shard that may lack an acknowledged checkpoint: the next batch
+   * is held back (its checkpoint retried with backoff) until the table has caught up. This bounds
+   * what a DynamoDB outage costs in duplicates, since everything after the stored checkpoint is
+   * delivered again by whoever reads the shard next. With `'batch'` checkpointing, 2 lets a
+   * batch's checkpoint write overlap the next batch's handler; 1 waits for every write. With
+   * `'manual'`, the app's own `ctx.checkpoint()` calls must catch up: a handler that never
+   * checkpoints would stall its shard, so the default there is no limit.
+   * @defaultValue 2 with `checkpointing: 'batch'`; Infinity (no limit) with `'manual'`
+   */
+  readonly maxUncheckpointedBatches?: number
   /**
    * Retries of a failed batch (or hook) before `onHandlerFailure` applies.
    * @defaultValue 3 ({@link DEFAULT_HANDLER_RETRIES})
@@ -220,6 +233,7 @@ export interface ResolvedOptions {
   readonly handoffTimeoutMs: number
   readonly maxLeases: number
   readonly checkpointing: 'batch' | 'manual'
+  readonly maxUncheckpointedBatches: number
   readonly handlerRetries: number
   readonly handlerRetryBaseMs: number
   readonly handlerRetryMaxMs: number
@@ -280,6 +294,7 @@ export function resolveOptions(options: ConsumerOptions): ResolvedOptions {
     .func('random', { optional: true })
   positiveOrInfinity(v, 'maxLeases')
   positiveOrInfinity(v, 'maxProcessTimeMs')
+  positiveOrInfinity(v, 'maxUncheckpointedBatches')
   const initial = v.value('initialPosition')
   v.check(
     initial === undefined ||
@@ -323,6 +338,11 @@ export function resolveOptions(options: ConsumerOptions): ResolvedOptions {
     handoffTimeoutMs: options.handoffTimeoutMs ?? leaseDurationMs,
     maxLeases: options.maxLeases ?? Infinity,
     checkpointing: options.checkpointing ?? 'batch',
+    maxUncheckpointedBatches:
+      options.maxUncheckpointedBatches ??
+      ((options.checkpointing ?? 'batch') === 'batch'
+        ? DEFAULT_MAX_UNCHECKPOINTED_BATCHES
+        : Infinity),
     handlerRetries: options.handlerRetries ?? DEFAULT_HANDLER_RETRIES,
     handlerRetryBaseMs: options.handlerRetryBaseMs ?? DEFAULT_HANDLER_RETRY_BASE_MS,
     handlerRetryMaxMs: options.handlerRetryMaxMs ?? DEFAULT_HANDLER_RETRY_MAX_MS,

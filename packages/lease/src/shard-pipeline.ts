@@ -89,9 +89,21 @@ export async function runPipeline(worker: Worker, h: HeldLease): Promise<void> {
       random: o.random,
     })
     let children: readonly ChildShard[] | undefined
+    // Ends of the delivered batches whose checkpoint the table has not acknowledged yet.
+    const unacknowledged: RecordPosition[] = []
     for await (const batch of reader.read()) {
       const records = batch.records
       if (records.length > 0) {
+        // Everything after the stored checkpoint is delivered again after a failover: hold this
+        // batch back until at most maxUncheckpointedBatches - 1 delivered ones lack a checkpoint.
+        await awaitCheckpoints(
+          worker,
+          h,
+          unacknowledged,
+          o.maxUncheckpointedBatches - 1,
+          readSignal,
+          log,
+        )
         const first = records[0] as KineRecord
         const last = records[records.length - 1] as KineRecord
         o.metrics.record(
@@ -129,10 +141,13 @@ export async function runPipeline(worker: Worker, h: HeldLease): Promise<void> {
         o.metrics.record('ProcessingTime', o.clock.now() - started, 'Milliseconds', dims)
         o.metrics.record('RecordsProcessed', records.length, 'Count', dims)
         o.metrics.record('BytesProcessed', bytes, 'Bytes', dims)
+        unacknowledged.push(lastPosition)
         if (o.checkpointing === 'batch') {
           if (h.wanted === undefined || comparePositions(lastPosition, h.wanted) > 0)
             h.wanted = lastPosition
-          if (h.phase === 'running') await flushQuietly(worker, h, log)
+          // Not awaited: the write overlaps the next batch; awaitCheckpoints bounds how far
+          // delivery may run ahead of the table.
+          if (h.phase === 'running') void flushQuietly(worker, h, log)
         }
       }
       if (batch.shardEnded) {
@@ -178,8 +193,59 @@ async function flushQuietly(
   }
 }
 
-/** ctx.checkpoint(): never backwards, never past the last record delivered. */
+/**
+ * Waits until at most `keep` of the `delivered` batch ends lack an acknowledged checkpoint
+ * (pruning the acknowledged ones), retrying the wanted checkpoint with backoff meanwhile. With
+ * manual checkpointing and nothing wanted, it waits for the app's next checkpoint. Rejects once
+ * `signal` aborts (lease lost, stop, handoff): the pipeline's phase then says what follows.
+ */
+async function awaitCheckpoints(
+  worker: Worker,
+  h: HeldLease,
+  delivered: RecordPosition[],
+  keep: number,
+  signal: AbortSignal,
+  log: ReturnType<Worker['logger']['child']>,
+): Promise<void> {
+  const o = worker.options
+  const prune = (): boolean => {
+    while (delivered.length > 0 && !h.isAhead(delivered[0] as RecordPosition)) delivered.shift()
+    return delivered.length <= keep
+  }
+  for (let failures = 0; !prune();) {
+    signal.throwIfAborted()
+    const wanted = h.wanted
+    if (wanted === undefined || !h.isAhead(wanted)) {
+      // Manual checkpointing: only the app's next checkpoint can release the batch.
+      await h.writtenChange(signal)
+      continue
+    }
+    try {
+      // Queued behind any write in flight, so this also waits for that one.
+      await worker.flush(h)
+      failures = 0
+    } catch (error) {
+      if (error instanceof LeaseLostError || h.pipeline.signal.aborted) throw error
+      failures++
+      const delay = backoffDelay(Math.min(failures - 1, 30), {
+        baseMs: 100,
+        capMs: Math.max(100, Math.round(o.leaseDurationMs / 4)),
+        random: o.random,
+      })
+      log.warn(
+        { err: error, failures, delayMs: Math.round(delay), waiting: delivered.length },
+        'checkpoint failed; holding the next batch back until it lands',
+      )
+      await o.clock.sleep(delay, signal)
+    }
+  }
+}
+
+/** ctx.checkpoint(): never backwards, never past the last record delivered, never after the abort. */
 function requestCheckpoint(worker: Worker, h: HeldLease, at: RecordPosition): Promise<void> {
+  // Once the pipeline has aborted, whatever the handler did since is not to be trusted as
+  // processed: a late checkpoint (manual mode) would skip the rest of the batch.
+  if (h.pipeline.signal.aborted) return Promise.reject(abortReason(h.pipeline.signal))
   if (h.delivered === undefined || comparePositions(at, h.delivered) > 0) {
     return Promise.reject(
       new TypeError(

@@ -17,6 +17,7 @@ import {
   createLeaseInput,
   ensureLeaseTable,
   handoffCheckpointInput,
+  isLeaseFinished,
   isSentinel,
   linkChildrenInput,
   releaseLeaseInput,
@@ -317,8 +318,48 @@ export class Worker {
       },
       'lease scan',
     )
-    await Promise.all(plan.take.map((lease) => this.#take(lease)))
-    await Promise.all(plan.handoff.map((lease) => this.#beginHandoff(lease)))
+    const scanned = new Set(scan.leases.map((l) => l.leaseKey))
+    await Promise.all(
+      plan.take.map(async (lease) => {
+        if (await this.#parentsConfirmed(lease, scanned)) await this.#take(lease)
+      }),
+    )
+    await Promise.all(
+      plan.handoff.map(async (lease) => {
+        if (await this.#parentsConfirmed(lease, scanned)) await this.#beginHandoff(lease)
+      }),
+    )
+  }
+
+  /**
+   * A scan is not a snapshot: a parent missing from it may be an item Sync wrote after the scan
+   * passed its slot. Before a child is taken, each parent the scan did not show is read again
+   * (consistent GetItem); only one that is really gone, or at SHARD_END, counts as finished.
+   */
+  async #parentsConfirmed(lease: Lease, scanned: ReadonlySet<string>): Promise<boolean> {
+    for (const parentId of lease.parentShardIds) {
+      if (scanned.has(parentId)) continue
+      let parent: Lease | undefined
+      try {
+        parent = await this.#store.get(parentId)
+      } catch (error) {
+        // An item that exists but does not parse may still hold unread records; a failed read
+        // proves nothing either way. Either way the child waits for a later scan.
+        this.logger.warn(
+          { err: error, shardId: lease.leaseKey, parentShardId: parentId },
+          'could not confirm that a parent missing from the scan is finished; not taking the child yet',
+        )
+        return false
+      }
+      if (parent !== undefined && !isLeaseFinished(parent)) {
+        this.logger.info(
+          { shardId: lease.leaseKey, parentShardId: parentId, parentCheckpoint: parent.checkpoint },
+          'a parent missing from the scan exists and is unfinished: not taking the child',
+        )
+        return false
+      }
+    }
+    return true
   }
 
   #noteEmpty(empty: boolean, now: number): void {
@@ -370,28 +411,26 @@ export class Worker {
   async #take(seen: Lease): Promise<void> {
     const o = this.options
     const sentAt = o.clock.now()
-    let result
-    try {
-      result = await this.#store.update(
-        takeLeaseInput(o.tableName, {
-          leaseKey: seen.leaseKey,
-          owner: this.workerId,
-          seenCounter: seen.leaseCounter,
-          ...(seen.leaseOwner !== undefined ? { seenOwner: seen.leaseOwner } : {}),
-        }),
-      )
-    } catch (error) {
-      this.logger.warn({ err: error, shardId: seen.leaseKey }, 'take failed')
-      return
-    }
-    if (!result.applied || result.lease === undefined) return
+    const taken = await this.#conditionalTake(
+      seen,
+      takeLeaseInput(o.tableName, {
+        leaseKey: seen.leaseKey,
+        owner: this.workerId,
+        seenCounter: seen.leaseCounter,
+        ...(seen.leaseOwner !== undefined ? { seenOwner: seen.leaseOwner } : {}),
+      }),
+      (current) => current.checkpointOwner === undefined,
+      'take',
+    )
+    if (taken === undefined) return
     if (this.#state !== 'running') {
       // Stopped while the take was in flight: give it straight back.
-      const h = this.#hold(result.lease, sentAt, 'stopping')
+      const h = this.#hold(taken, sentAt, 'stopping')
       await this.#release(h)
+      if (h.isHandingOff()) await this.#finishHandoff(h)
       return
     }
-    const h = this.#hold(result.lease, sentAt, 'running')
+    const h = this.#hold(taken, sentAt, 'running')
     o.metrics.record('LeasesTaken', 1, 'Count', this.#workerDims)
     this.logger.info(
       { shardId: h.shardId, from: seen.leaseOwner, checkpoint: h.lease.checkpoint },
@@ -407,22 +446,21 @@ export class Worker {
     const previousOwner = seen.leaseOwner
     if (previousOwner === undefined) return
     const sentAt = o.clock.now()
-    let result
-    try {
-      result = await this.#store.update(
-        beginHandoffInput(o.tableName, {
-          leaseKey: seen.leaseKey,
-          newOwner: this.workerId,
-          previousOwner,
-          seenCounter: seen.leaseCounter,
-        }),
-      )
-    } catch (error) {
-      this.logger.warn({ err: error, shardId: seen.leaseKey }, 'handoff failed')
-      return
-    }
-    if (!result.applied || result.lease === undefined) return
-    const h = this.#hold(result.lease, sentAt, 'handoff-in')
+    const taken = await this.#conditionalTake(
+      seen,
+      beginHandoffInput(o.tableName, {
+        leaseKey: seen.leaseKey,
+        newOwner: this.workerId,
+        previousOwner,
+        seenCounter: seen.leaseCounter,
+      }),
+      // The previous owner may already have written its handoff checkpoint and cleared the mark.
+      (current) =>
+        current.checkpointOwner === previousOwner || current.checkpointOwner === undefined,
+      'handoff',
+    )
+    if (taken === undefined) return
+    const h = this.#hold(taken, sentAt, 'handoff-in')
     h.handoffSince = sentAt
     h.otherOwner = previousOwner
     if (this.#state !== 'running') {
@@ -433,6 +471,51 @@ export class Worker {
     this.logger.info({ shardId: h.shardId, from: previousOwner }, 'lease handoff begun')
     this.events.emit('leaseTaken', { shardId: h.shardId, handoff: true })
     void this.#pollHandoff(h)
+  }
+
+  /**
+   * A take or handoff write, conditional on the counter seen. When its response is lost (a timeout,
+   * or an SDK retry answered ConditionalCheckFailed because the first attempt had applied), the
+   * item is read again and adopted if it names this worker at exactly the counter this write
+   * would have set (rule 1): otherwise the shard would stall until the lease expired.
+   * Resolves to the lease as now held, or undefined when this worker did not get it.
+   */
+  async #conditionalTake(
+    seen: Lease,
+    input: UpdateItemCommandInput,
+    shapeMatches: (current: Lease) => boolean,
+    what: 'take' | 'handoff',
+  ): Promise<Lease | undefined> {
+    let current: Lease | undefined
+    try {
+      const result = await this.#store.update(input)
+      if (result.applied) return result.lease
+      current = result.current
+    } catch (error) {
+      this.logger.warn({ err: error, shardId: seen.leaseKey }, `${what} failed; reading the item`)
+      try {
+        current = await this.#store.get(seen.leaseKey)
+      } catch (readError) {
+        this.logger.warn(
+          { err: readError, shardId: seen.leaseKey },
+          `could not read the item after a failed ${what}`,
+        )
+        return undefined
+      }
+    }
+    if (
+      current?.leaseOwner === this.workerId &&
+      current.leaseCounter === seen.leaseCounter + 1 &&
+      !this.#held.has(seen.leaseKey) &&
+      shapeMatches(current)
+    ) {
+      this.logger.info(
+        { shardId: seen.leaseKey, counter: current.leaseCounter },
+        `the ${what} applied though its response was lost: adopting the lease`,
+      )
+      return current
+    }
+    return undefined
   }
 
   #hold(lease: Lease, sentAt: number, phase: HeldLease['phase']): HeldLease {
@@ -749,7 +832,9 @@ export class Worker {
       if (h.phase !== 'handoff-out' || h.otherOwner === undefined) return
       const o = this.options
       try {
-        if (o.clock.now() < h.deadline(this.#F) && !h.pipeline.signal.aborted) {
+        // Even after an abandoned batch (stop timeout, slow handler) this is safe: `wanted` holds
+        // only what completed before the abort, and the write frees the new owner at once.
+        if (o.clock.now() < h.deadline(this.#F)) {
           const at =
             h.wanted !== undefined && h.isAhead(h.wanted)
               ? {
@@ -859,7 +944,8 @@ export class Worker {
             'release failed; the lease will expire instead',
           )
       } finally {
-        if (!h.isGone()) {
+        // A handoff found by this write is finished by the caller (its handoff checkpoint).
+        if (!h.isGone() && !h.isHandingOff()) {
           h.phase = 'gone'
           h.disarm()
           h.pipeline.abort(new AbortedError('lease released'))
@@ -890,6 +976,9 @@ export class Worker {
     }
     if (policy !== undefined) this.#cooldown.set(h.shardId, this.options.clock.now() + this.#F)
     await this.#release(h)
+    // The final flush or the release may have found a handoff begun meanwhile: the new owner waits
+    // for this worker's handoff checkpoint (or its whole timeout), so write it now.
+    if (h.isHandingOff()) await this.#finishHandoff(h)
     if (policy === 'stop') {
       this.logger.error(
         { shardId: h.shardId },
@@ -918,10 +1007,7 @@ export class Worker {
       h.phase = 'stopping'
       this.#cooldown.set(h.shardId, o.clock.now() + this.#F)
       h.pipeline.abort(
-        new KineError(
-          'HANDLER_FAILED',
-          `handler ran over ${o.maxProcessTimeMs} ms: lease given up`,
-        ),
+        new AbortedError(`handler ran over ${o.maxProcessTimeMs} ms: lease given up`),
       )
     }
   }
