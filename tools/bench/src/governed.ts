@@ -5,8 +5,8 @@ import { ShardReader } from '@kine/core'
 import { CallLog } from './call-log.js'
 import { contenderArgs } from './contender.js'
 import type { GovernedResult, GovernedShard } from './governed-result.js'
+import { governedShard } from './governed-shard.js'
 import { benchKinesisClient } from './sdk-client.js'
-import { maxInWindow } from './windows.js'
 
 const args = contenderArgs()
 const limit = Number(process.env.BENCH_GOVERNED_LIMIT ?? 500)
@@ -34,35 +34,7 @@ async function readShard(shardId: string, expected: number): Promise<GovernedSha
     if (batch.shardEnded)
       throw new Error(`${shardId} ended after ${records} of ${expected} records`)
   }
-  const calls = log.shard(shardId)
-  const first = calls.getShardIterator[0] ?? calls.getRecords[0] ?? 0
-  let drainBytes = 0
-  let lastBytes = 0
-  let drainEnd = first
-  for (const r of calls.responses) {
-    if (drainedAt !== undefined && r.at > drainedAt) break
-    drainBytes += r.bytes
-    lastBytes = r.bytes
-    drainEnd = r.at
-  }
-  const drainMs = drainEnd - first
-  return {
-    shardId,
-    records,
-    getRecordsCalls: calls.getRecords.length,
-    getShardIteratorCalls: calls.getShardIterator.length,
-    maxGetRecordsPerWindow: maxInWindow(calls.getRecords),
-    maxGetShardIteratorPerWindow: maxInWindow(calls.getShardIterator),
-    maxBytesPerWindow: maxInWindow(
-      calls.responses.map((r) => r.at),
-      calls.responses.map((r) => r.bytes),
-    ),
-    largestResponseBytes: Math.max(0, ...calls.responses.map((r) => r.bytes)),
-    drainBytesPerSecond: drainMs > 0 ? (drainBytes * 1000) / drainMs : 0,
-    paidBytesPerSecond: drainMs > 0 ? ((drainBytes - lastBytes) * 1000) / drainMs : 0,
-    drainRecordsPerSecond: drainMs > 0 ? (expected * 1000) / drainMs : 0,
-    drainMs,
-  }
+  return governedShard(log.shard(shardId), shardId, records, expected, drainedAt)
 }
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true'

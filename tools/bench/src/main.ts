@@ -303,13 +303,14 @@ async function main(): Promise<number> {
       argv = [kinesis.endpoint, stream, JSON.stringify(shards)]
     }
 
+    const env: Record<string, string> = {}
+    if (PARTS.has('worker') || PARTS.has('limits25')) {
+      // In this process: the contenders' CPU stays their own (this process only waits on them).
+      dynamo = await startDynamo({ engine: 'dynalite' })
+      env.BENCH_DYNAMO_ENDPOINT = dynamo.endpoint
+    }
+    let bareMedian: RunFigures | undefined
     if (kinesis !== undefined && CONTENDERS.length > 0) {
-      const env: Record<string, string> = {}
-      if (PARTS.has('worker')) {
-        // In this process: the contenders' CPU stays their own (this process only waits on them).
-        dynamo = await startDynamo({ engine: 'dynalite' })
-        env.BENCH_DYNAMO_ENDPOINT = dynamo.endpoint
-      }
       let wantProfiles = flags.profile
       const cpu0 = process.cpuUsage()
       const t = await throughput(kinesis, argv, env)
@@ -322,6 +323,7 @@ async function main(): Promise<number> {
         '',
       )
       const bare = t.medians.bare as RunFigures
+      bareMedian = bare
       const comparisons: Record<string, unknown> = {}
       if (t.medians.reader !== undefined) {
         const c = compare(t.medians.reader, bare)
@@ -397,25 +399,59 @@ async function main(): Promise<number> {
     }
 
     if (kinesis !== undefined && PARTS.has('limits25')) {
-      const stream = 'bench-throughput'
       const mb = (RECORD_BYTES * PER_SHARD) / 1e6
       progress(`default limits at scale: ${SHARDS} shards × ${num(mb, 1)} MB, Limit 10,000 ...`)
-      const governed = await governedRun(kinesis, stream, shards, 10_000)
+      const governed = await governedRun(kinesis, 'bench-throughput', shards, 10_000)
       const verdicts = judgeGoverned(governed)
       const pass = governedPass(governed, verdicts)
       const drain = median(governed.shards.map((s) => s.drainRecordsPerSecond))
+      progress('default limits at scale: the worker with every option at its default ...')
+      const worker = await runContender<WorkerResult>('worker.js', argv, {
+        env: { ...env, BENCH_WORKER_LIMITS: 'default' },
+      })
+      const workerGoverned: GovernedResult = {
+        limit: 10_000,
+        idleMs: 0,
+        untracedCalls: worker.untracedCalls ?? 0,
+        shards: worker.governed ?? [],
+      }
+      const workerVerdicts = judgeGoverned(workerGoverned)
+      const workerPass = governedPass(workerGoverned, workerVerdicts)
+      const workerRate = (worker.records * 1000) / worker.wallMs
+      const vsBare = (rate: number): string =>
+        bareMedian === undefined
+          ? ''
+          : ` (${num(rate / bareMedian.recordsPerSecond, 3)} × the unthrottled bare loop's median in this run)`
       out.push(
         '',
-        `default limits at scale: one ShardReader per shard, default limits, Limit 10,000, ${SHARDS} shards × ` +
-          `${num(PER_SHARD)} records of ${RECORD_BYTES} B (${num(mb, 1)} MB per shard), the same stream as above, ` +
-          `read to the end and ${num(governed.idleMs / 1000, 1)} s on caught up; sliding 1 s windows\n`,
+        `default limits at scale: Limit 10,000, ${SHARDS} shards × ${num(PER_SHARD)} records of ${RECORD_BYTES} B ` +
+          `(${num(mb, 1)} MB per shard), the stream of the throughput runs, from TRIM_HORIZON; sliding 1 s windows`,
+        `(responses of about 10 MB: after each Kinesis holds the shard about 5 s, so a shard drains at most 2 MB/s)`,
+        '',
+        `one ShardReader per shard, default limits, read to the end and ${num(governed.idleMs / 1000, 1)} s on caught up:\n`,
         governedTable(governed, verdicts),
+        `drain: ${num(drain)} records/s per shard (median), ${num(drain * SHARDS)} records/s over ${SHARDS} shards${vsBare(drain * SHARDS)}`,
+        `readers: ${verdict(pass)}${governed.untracedCalls > 0 ? ` (${governed.untracedCalls} calls not traced to a shard)` : ''}`,
+        '',
+        `the worker (Sync + Consumer, every option at its default, checkpoint per batch), until every shard's last record is checkpointed:\n`,
+        governedTable(workerGoverned, workerVerdicts),
+        `worker: ${num(workerRate)} records/s over ${SHARDS} shards${vsBare(workerRate)}, ` +
+          `${num(((worker.cpuUserMs + worker.cpuSystemMs) * 1000) / worker.records, 1)} µs CPU/record, ` +
+          `peak RSS ${num(worker.maxRssKb / 1024)} MB, ${num(worker.dynamoRequestsPerSecond, 1)} DynamoDB requests/s`,
+        `worker: ${verdict(workerPass)}${workerGoverned.untracedCalls > 0 ? ` (${workerGoverned.untracedCalls} calls not traced to a shard)` : ''}`,
         ALLOWED_NOTE,
-        `(paid MB/s = all but the last response's bytes over the drain time: what the 2 MB/s limit bounds)`,
-        `drain: ${num(drain)} records/s per shard (median), ${num(drain * SHARDS)} records/s over ${SHARDS} shards`,
-        `default limits at scale: ${verdict(pass)}${governed.untracedCalls > 0 ? ` (${governed.untracedCalls} calls not traced to a shard)` : ''}`,
+        `(paid MB/s = all but the last response's bytes over the drain time: what the 2 MB/s limit bounds; ` +
+          `drain = from the shard's first call to the response that completed it)`,
       )
-      json.defaultLimitsAtScale = { ...governed, recordsPerShard: PER_SHARD, verdicts, pass, drain }
+      json.defaultLimitsAtScale = {
+        readers: { ...governed, recordsPerShard: PER_SHARD, verdicts, pass, drain },
+        worker: {
+          ...worker,
+          verdicts: workerVerdicts,
+          pass: workerPass,
+          recordsPerSecond: workerRate,
+        },
+      }
     }
 
     if (PARTS.has('kpl')) {

@@ -5,13 +5,16 @@
 // been checkpointed, so the checkpoint writes the worker waits on are inside the measurement.
 //
 // Options differ from the defaults only where noted in WORKER_OPTION_CHANGES (printed by the
-// parent): limits 'unlimited' by default here, so the worker is bound by the same thing as the bare
-// loop (the emulator and parsing); BENCH_WORKER_LIMITS=default keeps the Kinesis limits too.
+// parent): limits 'unlimited' here, so the worker is bound by the same thing as the bare loop (the
+// emulator and parsing). With BENCH_WORKER_LIMITS=default every option is the default, and each
+// Kinesis call is logged per shard to check the limits, as the governed contender does.
 import { Consumer } from '@kine/lease'
 import { Sync } from '@kine/sync'
 import { dynamoClient } from '@kine-tools/local'
+import { CallLog } from './call-log.js'
 import { contenderArgs, measure } from './contender.js'
 import { DynamoRequestCounter } from './dynamo-requests.js'
+import { governedShard } from './governed-shard.js'
 import { benchKinesisClient } from './sdk-client.js'
 import type { WorkerTotals } from './worker-result.js'
 
@@ -23,6 +26,9 @@ const kinesis = benchKinesisClient(args.endpoint)
 const dynamodb = dynamoClient(dynamoEndpoint)
 const requests = new DynamoRequestCounter()
 requests.attach(dynamodb)
+// With the default limits, every Kinesis call is logged per shard, as in the governed contender.
+const callLog = defaultLimits ? new CallLog() : undefined
+callLog?.attach(kinesis)
 // A fresh table per run: every run starts from TRIM_HORIZON with new leases.
 const tableName = `bench-worker-${process.pid}-${Date.now()}`
 
@@ -31,6 +37,8 @@ const total = [...expected.values()].reduce((a, b) => a + b, 0)
 // The sequence number of each shard's last record, once delivered; done when it is checkpointed.
 const lastSequence = new Map<string, string>()
 const delivered = new Map<string, number>()
+/** performance.now() when each shard's last record was delivered. */
+const drainedAt = new Map<string, number>()
 const checkpointed = new Set<string>()
 let records = 0
 let bytes = 0
@@ -60,8 +68,10 @@ const consumer = new Consumer({
     const n = (delivered.get(ctx.shardId) ?? 0) + batch.length
     delivered.set(ctx.shardId, n)
     const last = batch.at(-1)
-    if (last !== undefined && n >= (expected.get(ctx.shardId) ?? Infinity))
+    if (last !== undefined && n >= (expected.get(ctx.shardId) ?? Infinity)) {
       lastSequence.set(ctx.shardId, last.sequenceNumber)
+      drainedAt.set(ctx.shardId, performance.now())
+    }
   },
 })
 consumer.on('checkpoint', (c) => {
@@ -90,6 +100,20 @@ measure(
       readerLimits: defaultLimits ? 'default' : 'unlimited',
       dynamoRequests: counts,
       dynamoRequestsPerSecond: (requests.total() * 1000) / readMs,
+      ...(callLog === undefined
+        ? {}
+        : {
+            untracedCalls: callLog.untraced,
+            governed: [...expected].map(([shardId, n]) =>
+              governedShard(
+                callLog.shard(shardId),
+                shardId,
+                delivered.get(shardId) ?? 0,
+                n,
+                drainedAt.get(shardId),
+              ),
+            ),
+          }),
     }
   },
   async () => {
