@@ -1,7 +1,13 @@
 // The ShardReader's integration suite, run against each local emulator by one test file per
 // engine (one emulator per file). Volumes stay at a few hundred records per shard: kinesis-local
 // slows down as a shard fills.
-import { ListShardsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis'
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  SplitShardCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis'
 import {
   aggregateRecords,
   createStream,
@@ -15,6 +21,8 @@ import {
 } from '@kine-tools/local'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ResourceNotFoundError } from '../src/errors.js'
+import type { MetricName, MetricsSink } from '../src/metrics.js'
 import type { KineRecord } from '../src/record.js'
 import { ShardReader, type ShardBatch } from '../src/reader/shard-reader.js'
 import type { ShardPosition } from '../src/reader/iterator-position.js'
@@ -41,6 +49,40 @@ function byShard(items: readonly string[], results: readonly PutResult[]): Map<s
       group.sort((a, b) => (a.seq < b.seq ? -1 : 1)).map((g) => g.data),
     ]),
   )
+}
+
+/**
+ * `client` with every answer passed through `alter` (by command name and call number of that
+ * command), the way a faulty service or proxy would hand it back: the emulator still does the work.
+ */
+function altering(
+  client: KinesisClient,
+  alter: (command: string, call: number, output: Record<string, unknown>) => void,
+): KinesisClient {
+  const calls = new Map<string, number>()
+  return new Proxy(client, {
+    get: (target, property, receiver) =>
+      property === 'send'
+        ? async (command: object, options: unknown) => {
+            const output = await (
+              target.send as (c: object, o: unknown) => Promise<Record<string, unknown>>
+            )(command, options)
+            const name = command.constructor.name.replace(/Command$/, '')
+            const call = (calls.get(name) ?? 0) + 1
+            calls.set(name, call)
+            alter(name, call, output)
+            return output
+          }
+        : (Reflect.get(target, property, receiver) as unknown),
+  })
+}
+
+function counter(): MetricsSink & { sum(name: MetricName): number } {
+  const rows: { name: MetricName; value: number }[] = []
+  return {
+    record: (name, value) => rows.push({ name, value }),
+    sum: (name) => rows.filter((r) => r.name === name).reduce((n, r) => n + r.value, 0),
+  }
 }
 
 export function describeShardReader(engine: KinesisEngine): void {
@@ -335,6 +377,138 @@ export function describeShardReader(engine: KinesisEngine): void {
         fromChildren.push(...read.records.map((r) => text(r.data)))
       }
       expect(fromChildren.sort()).toEqual([...after].sort())
+    })
+  })
+
+  describe(`ShardReader on ${engine}: missing shards, missing streams, malformed answers`, () => {
+    it('a shard not in the stream is SHARD_NOT_FOUND, a missing stream STREAM_NOT_FOUND, whatever the message says', async () => {
+      const stream = uniqueName('reader-missing')
+      await createStream(client, stream, 1)
+      // The engines word these differently (kinesis-local: "Could not find shardId ...";
+      // kinesalite, for a missing stream: "Shard ... in stream ... does not exist").
+      const shardError = await readAll(
+        reader(stream, 'shardId-000000000042', 'TRIM_HORIZON'),
+        0,
+      ).catch((e: unknown) => e)
+      expect(shardError).toBeInstanceOf(ResourceNotFoundError)
+      expect(shardError).toMatchObject({ code: 'SHARD_NOT_FOUND' })
+      const streamError = await readAll(
+        reader(uniqueName('no-such-stream'), 'shardId-000000000000', 'TRIM_HORIZON'),
+        0,
+      ).catch((e: unknown) => e)
+      expect(streamError).toBeInstanceOf(ResourceNotFoundError)
+      expect(streamError).toMatchObject({ code: 'STREAM_NOT_FOUND' })
+    })
+
+    it('a GetShardIterator answer stripped of ShardIterator (a faulty proxy) does not end an open shard', async () => {
+      const stream = uniqueName('reader-no-iterator')
+      await createStream(client, stream, 1)
+      const put = await putRecords(
+        client,
+        stream,
+        ['x0', 'x1', 'x2'].map((data) => ({ data, partitionKey: 'k' })),
+      )
+      const shardId = (put[0] as PutResult).shardId
+      const metrics = counter()
+      const faulty = altering(client, (command, call, output) => {
+        if (command === 'GetShardIterator' && call <= 2) delete output.ShardIterator
+      })
+      const { records, last } = await readAll(
+        reader(stream, shardId, 'TRIM_HORIZON', {
+          client: faulty,
+          metrics,
+          retryBaseDelayMs: 10,
+        }),
+        3,
+      )
+      expect(records.map((r) => text(r.data))).toEqual(['x0', 'x1', 'x2'])
+      expect(last?.shardEnded).toBe(false)
+      expect(metrics.sum('MalformedResponses')).toBe(2)
+    })
+
+    describe('a closed shard', () => {
+      const stream = uniqueName('reader-closed')
+      let parent: string
+      let lastSequenceNumber: string
+
+      beforeAll(async () => {
+        await createStream(client, stream, 1)
+        const put = await putRecords(
+          client,
+          stream,
+          ['c0', 'c1', 'c2'].map((data) => ({ data, partitionKey: 'k' })),
+        )
+        parent = (put[0] as PutResult).shardId
+        lastSequenceNumber = (put[2] as PutResult).sequenceNumber
+        await client.send(
+          new SplitShardCommand({
+            StreamName: stream,
+            ShardToSplit: parent,
+            NewStartingHashKey: (2n ** 127n).toString(),
+          }),
+        )
+        await waitForStreamActive(client, stream)
+      })
+
+      it('past its last record still gets an iterator, and GetRecords says the shard ended', async () => {
+        // What the reader relies on: no legitimate answer lacks the iterator.
+        for (const type of ['AFTER_SEQUENCE_NUMBER', 'AT_SEQUENCE_NUMBER'] as const) {
+          const got = await client.send(
+            new GetShardIteratorCommand({
+              StreamName: stream,
+              ShardId: parent,
+              ShardIteratorType: type,
+              StartingSequenceNumber: lastSequenceNumber,
+            }),
+          )
+          expect(typeof got.ShardIterator, type).toBe('string')
+          let iterator = got.ShardIterator
+          let reads = 0
+          // kinesalite ends with one more, empty, read; the loop is bounded either way.
+          while (iterator !== undefined && reads++ < 5) {
+            const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator }))
+            expect(Array.isArray(out.Records)).toBe(true)
+            iterator = out.NextShardIterator
+          }
+          expect(iterator, `${type}: the shard ended`).toBeUndefined()
+        }
+        const { records, last } = await readAll(
+          reader(stream, parent, {
+            type: 'AFTER_SEQUENCE_NUMBER',
+            sequenceNumber: lastSequenceNumber,
+          }),
+          0,
+        )
+        expect(records).toEqual([])
+        expect(last?.shardEnded).toBe(true)
+        expect(last?.childShards).toHaveLength(2)
+      })
+
+      it('a final answer whose ChildShards lack ParentShards (a faulty proxy) is asked again: the children keep their parent', async () => {
+        const metrics = counter()
+        let stripped = 0
+        const faulty = altering(client, (command, _call, output) => {
+          const children = output.ChildShards as { ParentShards?: string[] }[] | undefined
+          if (
+            command === 'GetRecords' &&
+            children !== undefined &&
+            children.length > 0 &&
+            stripped++ === 0
+          )
+            for (const child of children) delete child.ParentShards
+        })
+        const { records, last } = await readAll(
+          reader(stream, parent, 'TRIM_HORIZON', { client: faulty, metrics, retryBaseDelayMs: 10 }),
+          3,
+        )
+        expect(records.map((r) => text(r.data))).toEqual(['c0', 'c1', 'c2'])
+        expect(last?.shardEnded).toBe(true)
+        const children = last?.childShards ?? []
+        expect(children).toHaveLength(2)
+        for (const child of children) expect(child.parentShardIds).toEqual([parent])
+        // kinesalite sends no ChildShards: nothing to strip, the children come from ListShards.
+        expect(metrics.sum('MalformedResponses')).toBe(engine === 'kinesis-local' ? 1 : 0)
+      })
     })
   })
 }
