@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { AccessDeniedError, KineError, ResourceNotFoundError, ThrottledError } from './errors.js'
-import { isRetryableAwsError, isThrottleError, toKineError } from './aws-errors.js'
+import {
+  isRetryableAwsError,
+  isThrottleError,
+  malformedResponseError,
+  toKineError,
+} from './aws-errors.js'
 
 // SDK errors as the v3 clients throw them: a name, and $metadata with the HTTP status.
 const sdkError = (name: string, status: number, extra: object = {}): Error =>
@@ -64,5 +69,20 @@ describe('AWS error classification', () => {
     })
     const already = new KineError('LEASE_LOST', 'gone')
     expect(toKineError(already, 'x')).toBe(already)
+  })
+
+  it('makes a malformed answer a retryable MALFORMED_RESPONSE naming the operation, the field and the resource', () => {
+    const error = malformedResponseError(
+      'GetShardIterator',
+      'ShardIterator',
+      'shard s-1 of stream "orders"',
+    )
+    expect(error).toBeInstanceOf(KineError)
+    expect(error).toMatchObject({ code: 'MALFORMED_RESPONSE', retryable: true })
+    expect(error.message).toBe(
+      'GetShardIterator on shard s-1 of stream "orders" returned a response without ShardIterator',
+    )
+    // Kept as is by the classification every retry loop runs: still retryable, still malformed.
+    expect(toKineError(error, 'x')).toBe(error)
   })
 })
