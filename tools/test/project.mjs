@@ -15,7 +15,7 @@ export const testEnv = {
 
 // Serial projects run one after another, each in its own group after every parallel project
 // (group 0): projects that share a group would run at the same time.
-const SERIAL_GROUPS = ['lease', 'demo', 'pack']
+const SERIAL_GROUPS = ['lease', 'demo', 'pack', 'chaos']
 
 /**
  * @param {string} name project name shown by vitest

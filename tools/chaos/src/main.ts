@@ -1,7 +1,7 @@
 // `pnpm chaos`: plays every scenario through the fault-injecting proxies against kinesis-local and
 // dynalite, prints the verdict table and each scenario's details, and exits non-zero on a FAIL.
-// Flags: --short (the CI timeline), --seed=N, --only=name[,name], --log-level=info|debug,
-// --verbose (print the event timeline as it happens).
+// Flags: --short (the CI timeline), --seed=N, --only=name[,name], --log-level=info|debug.
+// The event timeline (reshards, kills, fault windows) is printed as it happens.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,7 +25,6 @@ const short = flag('short') !== undefined
 const seed = Number(flag('seed') ?? 1)
 const only = flag('only')?.split(',').filter(Boolean)
 const logLevel = (flag('log-level') ?? 'info') as LogLevel
-const verbose = flag('verbose') !== undefined
 
 async function main(): Promise<boolean> {
   const chosen = scenarios(short).filter((s) => !only || only.includes(s.name))
@@ -50,7 +49,7 @@ async function main(): Promise<boolean> {
         logDir,
         seed,
         logLevel,
-        ...(verbose ? { onEvent: (line: string) => console.log(line) } : {}),
+        onEvent: (line: string) => console.log(line),
       })
       results.push(result)
       console.log(`${def.name}: ${result.pass ? 'PASS' : 'FAIL'} (${result.durationS} s)`)

@@ -58,6 +58,7 @@ export function scenarioDetails(r: ScenarioResult): string {
     out.push(
       `  LOST ${l.lost} of ${l.shardId}, produced ${(l.producedFromMs / 1000).toFixed(1)}–${(l.producedToMs / 1000).toFixed(1)} s (e.g. ${l.examples.join(', ')})`,
     )
+  for (const h of r.harnessErrors) out.push(`  HARNESS ${h}`)
   for (const e of r.workerExits)
     out.push(
       `  WORKER EXIT ${e.name}: code ${e.code}, signal ${e.signal}, at ${(e.atMs / 1000).toFixed(1)} s`,

@@ -38,6 +38,8 @@ export interface ScenarioResult {
   readonly workerExits: readonly UnexpectedExit[]
   /** Faults injected, by `service operation label`. */
   readonly faults: Record<string, number>
+  /** Problems of the harness itself (a step that failed): the scenario cannot pass. */
+  readonly harnessErrors: readonly string[]
   readonly durationS: number
   readonly logDir: string
   readonly pass: boolean
@@ -76,6 +78,7 @@ export async function runScenario(def: ScenarioDefinition, o: RunOptions): Promi
   const stream = `chaos-${def.name}`
   const table = `chaos-${def.name}-leases`
   const ledger = new Ledger()
+  const harnessErrors: string[] = []
   const parents = new Map<string, readonly string[]>()
   let shards: Shard[] = []
   const refreshLineage = async (): Promise<void> => {
@@ -198,10 +201,17 @@ export async function runScenario(def: ScenarioDefinition, o: RunOptions): Promi
       now,
     })
     const at = (s: number): Promise<void> => sleep(Math.max(0, s * 1000 - now()))
-    for (const step of [...def.steps].sort((a, b) => a.atS - b.atS)) {
+    // Each step starts at its time whether or not the ones before have finished: a worker started
+    // during a Scan outage is not ready until the outage ends, which is a later step.
+    const running = def.steps.map(async (step) => {
       await at(step.atS)
-      await step.run(ctx)
-    }
+      try {
+        await step.run(ctx)
+      } catch (error) {
+        harnessErrors.push(`step at ${step.atS} s failed: ${String(error)}`)
+        event(`HARNESS: step at ${step.atS} s failed: ${String(error)}`)
+      }
+    })
     await at(def.produceForS)
     await producer.stop()
     event(`producer stopped after ${ledger.producedCount} records`)
@@ -209,6 +219,13 @@ export async function runScenario(def: ScenarioDefinition, o: RunOptions): Promi
     const drainUntil = performance.now() + def.drainTimeoutS * 1000
     while (ledger.processedCount < ledger.producedCount && performance.now() < drainUntil)
       await sleep(250)
+    const stepsDone = Promise.all(running).then(() => true)
+    if (!(await Promise.race([stepsDone, sleep(5_000).then(() => false)]))) {
+      harnessErrors.push(
+        'a step was still running after the drain (a worker that never became ready?)',
+      )
+      event('HARNESS: a step was still running after the drain')
+    }
     event(
       ledger.processedCount < ledger.producedCount
         ? `gave up waiting: ${ledger.producedCount - ledger.processedCount} records never processed`
@@ -240,8 +257,9 @@ export async function runScenario(def: ScenarioDefinition, o: RunOptions): Promi
     verdict,
     workerExits: fleet.unexpectedExits,
     faults,
+    harnessErrors,
     durationS: Math.round((performance.now() - began) / 100) / 10,
     logDir,
-    pass: passes(verdict, fleet.unexpectedExits.length),
+    pass: harnessErrors.length === 0 && passes(verdict, fleet.unexpectedExits.length),
   }
 }

@@ -174,7 +174,10 @@ function malformedWindow(
 function malformed(short: boolean): ScenarioDefinition {
   const w = short ? 3 : 5
   const gap = short ? 1 : 2
-  const t = (i: number): number => 3 + i * (w + gap)
+  // The GetShardIterator window outlasts F + S after the kill, so the killed worker's shards are
+  // taken over (and need new iterators) inside it.
+  const gsiW = w + F / 1000 + 1
+  const t = (i: number): number => (i === 0 ? 3 : 3 + gsiW + gap + (i - 1) * (w + gap))
   const faultsEnd = t(5) + w
   const mal = (field: MalformedField) => ({ kind: 'malformed', field }) as const
   return {
@@ -193,10 +196,10 @@ function malformed(short: boolean): ScenarioDefinition {
         'GetShardIterator',
         mal('ShardIterator'),
         t(0),
-        w,
+        gsiW,
         [
+          { atS: t(0) + 0.2, run: (c) => c.kill('worker-3') },
           { atS: t(0) + 0.5, run: (c) => c.split() },
-          { atS: t(0) + 1, run: (c) => c.kill('worker-3') },
         ],
       ),
       // Sync lists every 2 s: the merge's child must still get its lease, and no lease may end.
