@@ -4,7 +4,6 @@
 // the rule-2 deadline has passed.
 
 import type { UpdateItemCommandInput } from '@aws-sdk/client-dynamodb'
-import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis'
 import {
   AbortedError,
   InvalidLeaseItemError,
@@ -15,6 +14,7 @@ import {
   checkpointLeaseInput,
   clearCheckpointOwnerInput,
   createLeaseInput,
+  describeStreamSummary,
   ensureLeaseTable,
   handoffCheckpointInput,
   isLeaseFinished,
@@ -149,23 +149,20 @@ export class Worker {
 
   readonly #onAbort = (): void => void this.stop()
 
-  /** The stream must exist and be readable: what retrying cannot fix makes start() reject. */
+  /**
+   * The stream must exist and be readable: what retrying cannot fix makes start() reject; throttles,
+   * transient errors and answers without a summary are asked again until stop().
+   */
   async #checkStream(): Promise<void> {
-    const { kinesis, streamName, clock } = this.options
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }), {
-          abortSignal: this.#loops.signal,
-        })
-        return
-      } catch (error) {
-        if (this.#loops.signal.aborted) throw abortReason(this.#loops.signal)
-        const kineError = toKineError(error, `stream "${streamName}"`, 'STREAM_NOT_FOUND')
-        if (!kineError.retryable) throw kineError
-        this.logger.warn({ err: error, attempt }, 'DescribeStreamSummary failed; retrying')
-        await clock.sleep(backoffDelay(attempt, { baseMs: 200, capMs: 5_000 }), this.#loops.signal)
-      }
-    }
+    const { kinesis, streamName, clock, metrics } = this.options
+    await describeStreamSummary(kinesis, {
+      streamName,
+      maxAttempts: Infinity,
+      signal: this.#loops.signal,
+      clock,
+      logger: this.logger,
+      metrics,
+    })
   }
 
   /** See {@link Consumer.stop}. */
