@@ -26,7 +26,7 @@ import {
   toKineError,
   type Lease,
 } from '@kine/core'
-import { shardInfo } from './lineage.js'
+import { shardInfo, type ShardInfo } from './lineage.js'
 import { resolveSyncOptions, type ResolvedSyncOptions, type SyncOptions } from './options.js'
 import { planSync, type NewLease } from './plan.js'
 
@@ -190,10 +190,15 @@ export class Sync {
         'skipping a lease item that is not a usable lease',
       )
     }
-    const shards = (await listShards(kinesis, { streamName, pageSize, signal, clock, logger })).map(
-      shardInfo,
-    )
+    const listing = await listShards(kinesis, { streamName, pageSize, signal, clock, logger })
     const listedAt = clock.now()
+    let shards: ShardInfo[]
+    try {
+      shards = listing.map(shardInfo)
+    } catch (error) {
+      // A shard without an id or hash keys: the listing is malformed, like those planSync refuses.
+      return this.#skipped(error instanceof Error ? error.message : String(error), listing.length)
+    }
     // An unparsable item still occupies its key: it counts as leased for rule 11, nothing more.
     const opaque = scan.invalid.flatMap((e) => (e.leaseKey === undefined ? [] : [e.leaseKey]))
     const previous = this.#previousOpen
@@ -204,17 +209,13 @@ export class Sync {
         ? { previouslyOpen: previous.ids }
         : {}),
     })
-    if (plan.skipped !== undefined) {
-      logger.warn(
-        { streamName, tableName, reason: plan.skipped, shards: shards.length },
-        'sync pass skipped: the shard listing looks malformed or incomplete; nothing was changed',
-      )
-      return { created: [], linked: [], ended: [], deleted: [], absent: [], skipped: plan.skipped }
-    }
+    // Compared with the next listing even when this one was refused: a stream deleted and made
+    // again under its name must not keep every later pass refused for hours.
     this.#previousOpen = {
       ids: new Set(shards.flatMap((s) => (s.closed ? [] : [s.shardId]))),
       at: listedAt,
     }
+    if (plan.skipped !== undefined) return this.#skipped(plan.skipped, shards.length)
     const listed = new Set(shards.map((s) => s.shardId))
     const absentSince = new Map(
       scan.leases.flatMap((l) =>
@@ -319,6 +320,16 @@ export class Sync {
     }
     logger.debug({ ...result, shards: shards.length, leases: scan.leases.length }, 'sync pass done')
     return result
+  }
+
+  /** The result of a pass that planned nothing because the listing looked wrong; says so once per pass. */
+  #skipped(reason: string, shards: number): SyncResult {
+    const { streamName, tableName, logger } = this.#o
+    logger.warn(
+      { streamName, tableName, reason, shards },
+      'sync pass skipped: the shard listing looks malformed or incomplete; nothing was changed',
+    )
+    return { created: [], linked: [], ended: [], deleted: [], absent: [], skipped: reason }
   }
 
   /** Creates a lease; false when it already existed (someone else made it: then add any links it lacks). */

@@ -26,19 +26,26 @@ import { newSync } from './helpers.js'
 
 const env = useEnv()
 
-/** A Kinesis client whose ListShards answers lose the shards `drop` picks (none while unset). */
-function droppingClient(): { client: KinesisClient; drop: ((s: Shard) => boolean) | undefined } {
-  const state: { client: KinesisClient; drop: ((s: Shard) => boolean) | undefined } = {
-    drop: undefined,
+/** A Kinesis client whose ListShards answers `edit` rewrites (none while unset). */
+function editingClient(): {
+  client: KinesisClient
+  edit: ((shards: Shard[]) => Shard[]) | undefined
+  drop: (pick: ((s: Shard) => boolean) | undefined) => void
+} {
+  const state = {
+    edit: undefined as ((shards: Shard[]) => Shard[]) | undefined,
+    drop(pick: ((s: Shard) => boolean) | undefined) {
+      state.edit = pick === undefined ? undefined : (shards) => shards.filter((s) => !pick(s))
+    },
     client: {
       send: async (command: { constructor: { name: string } }, options?: unknown) => {
         const out = (await (env.kinesis.send as (c: unknown, o?: unknown) => Promise<unknown>)(
           command,
           options,
         )) as ListShardsCommandOutput
-        const drop = state.drop
-        if (command.constructor.name !== 'ListShardsCommand' || drop === undefined) return out
-        return { ...out, Shards: (out.Shards ?? []).filter((s) => !drop(s)) }
+        const edit = state.edit
+        if (command.constructor.name !== 'ListShardsCommand' || edit === undefined) return out
+        return { ...out, Shards: edit(out.Shards ?? []) }
       },
     } as unknown as KinesisClient,
   }
@@ -66,7 +73,7 @@ const isOpen = (s: Shard): boolean => s.SequenceNumberRange?.EndingSequenceNumbe
 describe('a listing with no open shard, or a missing open shard', () => {
   it('plans nothing: no lease is ended, marked or deleted, and the result says why', async () => {
     const { stream, table } = await newStream(env, 'noopen', 2)
-    const kinesis = droppingClient()
+    const kinesis = editingClient()
     const { logger, warnings } = recordingLogger()
     const sync = newSync(env, stream, table, {
       kinesis: kinesis.client,
@@ -78,22 +85,25 @@ describe('a listing with no open shard, or a missing open shard', () => {
     expect((await sync.syncOnce()).created).toHaveLength(2)
     const before = await readLeases(env.dynamodb, table)
 
-    kinesis.drop = isOpen // every open shard gone from the answer
+    kinesis.drop(isOpen) // every open shard gone from the answer
     for (let pass = 0; pass < 3; pass++) {
       const result = await sync.syncOnce()
       expect(result).toMatchObject({ created: [], ended: [], deleted: [], absent: [] })
       expect(result.skipped).toMatch(/no open shard .*2 leases are not at SHARD_END/)
     }
     const [first] = await allShards(env.kinesis, stream)
-    kinesis.drop = (s) => s.ShardId === first!.ShardId // one open shard lost (a page dropped)
+    kinesis.drop((s) => s.ShardId === first!.ShardId) // one open shard lost (a page dropped)
     expect((await sync.syncOnce()).skipped).toMatch(/an open shard is missing from the listing/)
+    // A shard without its hash key range: malformed, refused the same way (not thrown).
+    kinesis.edit = (shards) => shards.map((s) => ({ ...s, HashKeyRange: undefined }))
+    expect((await sync.syncOnce()).skipped).toMatch(/without an id or hash key range/)
     expect((await readLeases(env.dynamodb, table)).items).toEqual(before.items)
     expect(warnings.map((w) => w.message)).toContain(
       'sync pass skipped: the shard listing looks malformed or incomplete; nothing was changed',
     )
 
     // A sound listing again: the pass runs and finds nothing to do.
-    kinesis.drop = undefined
+    kinesis.drop(undefined)
     const sound = await sync.syncOnce()
     expect(sound.skipped).toBeUndefined()
     expect((await readLeases(env.dynamodb, table)).items).toEqual(before.items)
@@ -103,7 +113,7 @@ describe('a listing with no open shard, or a missing open shard', () => {
 describe('a shard missing from one listing only', () => {
   it('is marked, never ended, and unmarked when the next listing shows it', async () => {
     const { stream, table } = await newStream(env, 'flicker', 1)
-    const kinesis = droppingClient()
+    const kinesis = editingClient()
     // No memory between passes, as a `syncOnce()` user in a cron job: a new Sync every time.
     const pass = () =>
       newSync(env, stream, table, { kinesis: kinesis.client, shardGoneConfirmMs: 200 }).syncOnce()
@@ -114,7 +124,7 @@ describe('a shard missing from one listing only', () => {
     await pass() // the children are leased; the parent is closed and unheld at TRIM_HORIZON
 
     // One odd answer without the closed parent (its children still cover every hash key).
-    kinesis.drop = (s) => s.ShardId === parent!.ShardId
+    kinesis.drop((s) => s.ShardId === parent!.ShardId)
     const odd = await pass()
     expect(odd).toMatchObject({ ended: [], deleted: [], absent: [parent!.ShardId] })
     const marked = await getLease(env.dynamodb, table, parent!.ShardId!)
@@ -123,7 +133,7 @@ describe('a shard missing from one listing only', () => {
 
     // Past the confirmation delay, a sound listing shows the shard: the mark goes, nothing ends.
     await new Promise((r) => setTimeout(r, 300))
-    kinesis.drop = undefined
+    kinesis.drop(undefined)
     const sound = await pass()
     expect(sound.ended).toEqual([])
     const unmarked = await getLease(env.dynamodb, table, parent!.ShardId!)
@@ -131,9 +141,9 @@ describe('a shard missing from one listing only', () => {
     expect(unmarked).not.toHaveProperty('shardAbsentSince')
 
     // Missing again later: a fresh first sighting, not the old one.
-    kinesis.drop = (s) => s.ShardId === parent!.ShardId
+    kinesis.drop((s) => s.ShardId === parent!.ShardId)
     expect((await pass()).ended).toEqual([])
-    kinesis.drop = undefined
+    kinesis.drop(undefined)
     expect((await pass()).ended).toEqual([])
     expect((await getLease(env.dynamodb, table, parent!.ShardId!))!.checkpoint).toBe('TRIM_HORIZON')
   })
