@@ -18,8 +18,12 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'kinechaos'
 
 const args = process.argv.slice(2)
 const flag = (name: string): string | undefined => {
-  const hit = args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))
-  return hit === undefined ? undefined : (hit.split('=')[1] ?? '')
+  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`))
+  if (i < 0) return undefined
+  const hit = args[i]!
+  if (hit.includes('=')) return hit.slice(hit.indexOf('=') + 1)
+  const next = args[i + 1]
+  return next !== undefined && !next.startsWith('--') ? next : ''
 }
 const short = flag('short') !== undefined
 const seed = Number(flag('seed') ?? 1)
@@ -27,6 +31,7 @@ const only = flag('only')?.split(',').filter(Boolean)
 const logLevel = (flag('log-level') ?? 'info') as LogLevel
 
 async function main(): Promise<boolean> {
+  if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${flag('seed')}`)
   const chosen = scenarios(short).filter((s) => !only || only.includes(s.name))
   if (chosen.length === 0) throw new Error(`no scenario named ${only?.join(', ')}`)
   const logDir = mkdtempSync(join(tmpdir(), 'kine-chaos-'))
