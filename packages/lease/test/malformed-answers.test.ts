@@ -24,7 +24,7 @@ function dropField(
       const result = await next(args)
       if (context.commandName === command && dropped < count) {
         dropped++
-        delete (result.output as Record<string, unknown>)[field]
+        delete (result.output as unknown as Record<string, unknown>)[field]
       }
       return result
     },

@@ -1140,6 +1140,26 @@ describe('ShardReader: ResourceNotFoundException is checked against a complete L
     ).toEqual([['GetRecords', SHARD]])
   })
 
+  it('a shard newer than every listed shard is not listed yet: retried, never SHARD_NOT_FOUND (fake client)', async () => {
+    const { clock, shard, build } = setup({ maxRetries: 2 })
+    shard.putMany(3)
+    // No shard newer than it is listed: a child the listing does not show yet (eventual
+    // consistency), not an aged-out shard, which always has newer shards beside it.
+    shard.shards = []
+    for (let i = 0; i < 2; i++)
+      shard.inject('GetShardIterator', {
+        error: new ResourceNotFoundException({
+          message: `Could not find shardId ${SHARD} in stream orders`,
+          $metadata: {},
+        }),
+      })
+    const r = reading(build())
+    await until(clock, () => r.done || r.batches.length > 0)
+    expect(r.error).toBeUndefined()
+    expect(r.batches[0]?.records).toHaveLength(3)
+    expect(shard.count('GetShardIterator')).toBe(3)
+  })
+
   it('the shard listed but always "not found": counts toward maxRetries, then a retryable error, never SHARD_NOT_FOUND (fake client)', async () => {
     const { clock, shard, build } = setup({ maxRetries: 2 })
     shard.putMany(3)

@@ -422,6 +422,22 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
         ),
       }
     }
+    // Shard ids grow with every reshard, and a shard ages out only after shards newer than it
+    // exist. One newer than every listed shard is a child the listing does not show yet (eventual
+    // consistency), never one that aged out: ending its lease would skip all of it.
+    if (
+      !shards.some((shard) => shard.ShardId !== undefined && shardIdAfter(shard.ShardId, o.shardId))
+    ) {
+      return {
+        action: 'retry',
+        throttled: false,
+        error: new KineError(
+          'TRANSIENT',
+          `${operation} said ${this.#what()} does not exist, and ListShards lists no shard newer than it: not listed yet (${detail})`,
+          { cause, retryable: true },
+        ),
+      }
+    }
     return {
       action: 'fail',
       error: new ResourceNotFoundError(
@@ -483,4 +499,12 @@ export function readShard(
   options: ShardReaderOptions,
 ): AsyncGenerator<ShardBatch, void, undefined> {
   return new ShardReader(options).read()
+}
+
+/** True when shard id `a` was created after `b` (ids end in a counter that grows per stream). */
+function shardIdAfter(a: string, b: string): boolean {
+  const na = /(\d+)$/.exec(a)?.[1]
+  const nb = /(\d+)$/.exec(b)?.[1]
+  if (na === undefined || nb === undefined) return a > b
+  return BigInt(na) > BigInt(nb)
 }
