@@ -5,4 +5,5 @@ export const WORKER_OPTION_CHANGES =
   "readerLimits 'unlimited' (default: the Kinesis limits, 5 GetRecords/s and 2 MB/s per shard), " +
   'so the worker is bound by the emulator like the bare loop and not by a throttle (the limits are ' +
   'measured in the default-limits runs); a fresh tableName per run. Everything else is the default: ' +
-  'checkpointing per batch, limit 10,000, lease duration 10 s, idleWaitMs, handler retries.'
+  'checkpointing per batch (and, where @kine/lease has it, maxUncheckpointedBatches 2), limit 10,000, ' +
+  'lease duration 10 s, idleWaitMs, handler retries.'
