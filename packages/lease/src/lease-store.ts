@@ -19,6 +19,7 @@ import {
   type Clock,
   type Lease,
   type LeaseScan,
+  type ScanLeasesOptions,
 } from '@kine/core'
 
 /** The result of a fenced write: applied (with the new item when asked for), or refused. */
@@ -33,10 +34,12 @@ export class LeaseStore {
   readonly #clock: Clock
   readonly #timeoutMs: number
   readonly #scanTimeoutMs: number
+  readonly #scanReporting: Pick<ScanLeasesOptions, 'logger' | 'metrics' | 'streamName'>
 
   /**
    * @param timeoutMs deadline of one write or GetItem (a renewal later than this is useless)
    * @param scanTimeoutMs deadline of a whole scan (every page)
+   * @param scanReporting where a scan reports the malformed pages it asks again for
    */
   constructor(
     dynamodb: DynamoDBClient,
@@ -44,12 +47,14 @@ export class LeaseStore {
     clock: Clock,
     timeoutMs: number,
     scanTimeoutMs: number,
+    scanReporting: Pick<ScanLeasesOptions, 'logger' | 'metrics' | 'streamName'> = {},
   ) {
     this.#dynamodb = dynamodb
     this.#table = table
     this.#clock = clock
     this.#timeoutMs = timeoutMs
     this.#scanTimeoutMs = scanTimeoutMs
+    this.#scanReporting = scanReporting
   }
 
   /** Sends a fenced UpdateItem; a failed condition is a result, any other failure throws. */
@@ -108,7 +113,11 @@ export class LeaseStore {
   scan(signal?: AbortSignal): Promise<LeaseScan> {
     return this.#withDeadline((deadline) => {
       const combined = signal ? AbortSignal.any([signal, deadline]) : deadline
-      return scanLeases(this.#dynamodb, this.#table, { signal: combined })
+      return scanLeases(this.#dynamodb, this.#table, {
+        ...this.#scanReporting,
+        signal: combined,
+        clock: this.#clock,
+      })
     }, this.#scanTimeoutMs)
   }
 

@@ -81,6 +81,7 @@ export class Worker {
       options.clock,
       Math.max(500, Math.round(options.leaseDurationMs / 3)),
       Math.max(5_000, options.leaseDurationMs),
+      { logger: this.logger, metrics: options.metrics, streamName: options.streamName },
     )
     this.#workerDims = { StreamName: options.streamName, WorkerId: options.workerId }
   }
