@@ -44,6 +44,11 @@ export class HeldLease {
   wanted: RecordPosition | undefined
   /** The last record handed to the handler. */
   delivered: RecordPosition | undefined
+  /**
+   * Set once the shard's end hook has run and its children's leases exist: only `SHARD_END` is
+   * left to write, so a handoff checkpoint written from here on is `SHARD_END` too.
+   */
+  endReady = false
   /** The pipeline's promise, once started. */
   running: Promise<void> | undefined
   #queue: Promise<unknown> = Promise.resolve()

@@ -339,6 +339,7 @@ async function endShard(
   }
   // Anything checkpointed manually but not yet written goes first (a checkpoint never moves back).
   await worker.createChildren(h, children)
+  h.endReady = true
   await worker.checkpointShardEnd(h)
   worker.events.emit('shardEnded', { shardId: h.shardId, childShardIds })
 }

@@ -597,6 +597,12 @@ export class Worker {
       subSequenceNumber: lease.checkpointSubSequenceNumber,
     }
     h.phase = 'running'
+    if (isLeaseFinished(lease)) {
+      // The previous owner finished the shard during the handoff: nothing to read, give it up.
+      this.logger.info({ shardId: h.shardId }, 'handoff complete at SHARD_END: releasing')
+      void this.#release(h).then(() => this.scanSoon())
+      return
+    }
     this.logger.info({ shardId: h.shardId, checkpoint: lease.checkpoint }, 'handoff complete')
     this.#startPipeline(h)
   }
@@ -809,6 +815,8 @@ export class Worker {
   // ---- losing, handing off, releasing ----
 
   #handoffDetected(h: HeldLease, newOwner: string): void {
+    // Found again by a write of the batch being finished: the handoff checkpoint is still due.
+    if (h.phase === 'handoff-out') return
     if (h.phase !== 'running' && h.phase !== 'stopping') {
       this.#lose(h, 'taken', newOwner)
       return
@@ -833,8 +841,12 @@ export class Worker {
         // Even after an abandoned batch (stop timeout, slow handler) this is safe: `wanted` holds
         // only what completed before the abort, and the write frees the new owner at once.
         if (o.clock.now() < h.deadline(this.#F)) {
-          const at =
-            h.wanted !== undefined && h.isAhead(h.wanted)
+          // At a shard's end whose hook and child leases are done, the new owner has nothing
+          // left to read: hand over SHARD_END rather than make it read the last batch and run the
+          // end hook again.
+          const at = h.endReady
+            ? { checkpoint: 'SHARD_END', subSequenceNumber: 0 }
+            : h.wanted !== undefined && h.isAhead(h.wanted)
               ? {
                   checkpoint: h.wanted.sequenceNumber,
                   subSequenceNumber: h.wanted.subSequenceNumber,

@@ -13,7 +13,15 @@ import {
   takeLeaseInput,
   type KineRecord,
 } from '@kine/core'
-import { getLease, newStream, testLease, useEnv, waitFor } from '@kine-tools/testkit'
+import {
+  allShards,
+  getLease,
+  newStream,
+  splitInHalf,
+  testLease,
+  useEnv,
+  waitFor,
+} from '@kine-tools/testkit'
 import { describe, expect, it } from 'vitest'
 import { leasedStream, put, Recorder, testConsumer, type WorkerClients } from './helpers.js'
 
@@ -167,6 +175,55 @@ describe('lease protocol holes', () => {
         checkpoint: firstBatchEnd,
       })
       expect(consumer.leases()).toEqual([])
+    } finally {
+      await consumer.stop()
+      clients.destroy()
+    }
+  })
+
+  it('a handoff found at a shard end, after its hook and child leases, hands over SHARD_END', async () => {
+    const { stream, table } = await leasedStream(env, 'endhandoff', 1)
+    const recorder = new Recorder()
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let hookRuns = 0
+    const { consumer, clients } = testConsumer(env, stream, table, recorder, {
+      workerId: 'worker-a',
+      async shardEnded() {
+        hookRuns++
+        await gate
+      },
+    })
+    let renewalsDown = false
+    failRenewals(clients, () => renewalsDown)
+    try {
+      await consumer.start()
+      const sent = await put(env, stream, 'e', 5)
+      await waitFor('every record', () => recorder.distinct().size === sent.length, 5 * F)
+      const [shard] = await allShards(env.kinesis, stream)
+      await splitInHalf(env.kinesis, stream, shard!)
+      await waitFor('the end hook running', () => hookRuns === 1, 5 * F)
+      renewalsDown = true
+      await beginHandoff(env.dynamodb, table, shard!.ShardId!, 'worker-a', 'worker-b')
+      release()
+      await waitFor(
+        'the handoff mark removed',
+        async () =>
+          (await getLease(env.dynamodb, table, shard!.ShardId!))!.checkpointOwner === undefined,
+        F,
+      )
+      // The new owner finds the shard finished: it neither reads its last batch nor runs the hook again.
+      expect(await getLease(env.dynamodb, table, shard!.ShardId!)).toMatchObject({
+        leaseOwner: 'worker-b',
+        checkpoint: 'SHARD_END',
+      })
+      const children = (await allShards(env.kinesis, stream)).filter(
+        (s) => s.ParentShardId === shard!.ShardId,
+      )
+      for (const child of children)
+        expect(await getLease(env.dynamodb, table, child.ShardId!)).toMatchObject({
+          parentShardIds: [shard!.ShardId],
+        })
     } finally {
       await consumer.stop()
       clients.destroy()
