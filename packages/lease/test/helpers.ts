@@ -6,7 +6,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import type { KineRecord } from '@kine/core'
 import { Sync } from '@kine/sync'
 import { dynamoClient, kinesisClient, putRecords } from '@kine-tools/local'
-import { newStream, type TestEnv } from '@kine-tools/testkit'
+import { getLease, newStream, waitFor, type TestEnv } from '@kine-tools/testkit'
 import { Consumer, type ConsumerOptions } from '../src/index.js'
 
 /** Clients of one worker: `crash()` makes every later call fail at once, as if the process died. */
@@ -213,4 +213,21 @@ export function kclFormatProblems(items: readonly Record<string, unknown>[]): st
     }
   }
   return problems
+}
+
+/** Waits until the shard of the last record `recorder` saw is checkpointed at that record. */
+export async function waitForLastCheckpoint(
+  env: TestEnv,
+  table: string,
+  recorder: Recorder,
+  timeoutMs: number,
+): Promise<void> {
+  const last = recorder.seen.at(-1)
+  if (last === undefined) throw new Error('waitForLastCheckpoint: no record was processed')
+  await waitFor(
+    'the last record checkpointed',
+    async () =>
+      (await getLease(env.dynamodb, table, last.shardId))?.checkpoint === last.sequenceNumber,
+    timeoutMs,
+  )
 }

@@ -3,9 +3,16 @@
 // own clients removes the field from the first answers (test fault injection); the emulators are
 // real.
 import type { MetricName } from '@kine/core'
-import { getLease, useEnv, waitFor } from '@kine-tools/testkit'
+import { useEnv, waitFor } from '@kine-tools/testkit'
 import { describe, expect, it } from 'vitest'
-import { leasedStream, orderViolations, put, Recorder, testConsumer } from './helpers.js'
+import {
+  leasedStream,
+  orderViolations,
+  put,
+  Recorder,
+  testConsumer,
+  waitForLastCheckpoint,
+} from './helpers.js'
 import type { WorkerClients } from './helpers.js'
 
 /** The lease duration testConsumer gives every worker: bounds below are multiples of it. */
@@ -63,14 +70,7 @@ describe('malformed answers reach the Consumer', () => {
       expect(ended).toEqual([])
       expect(metrics.counts.get('MalformedResponses')).toBe(3)
       expect(orderViolations(recorder.seen)).toEqual([])
-      const shardId = recorder.seen[0]!.shardId
-      await waitFor(
-        'the last record checkpointed',
-        async () =>
-          (await getLease(env.dynamodb, table, shardId))!.checkpoint ===
-          recorder.seen.at(-1)!.sequenceNumber,
-        3 * F,
-      )
+      await waitForLastCheckpoint(env, table, recorder, 3 * F)
     } finally {
       await consumer.stop()
       clients.destroy()

@@ -3,10 +3,17 @@
 // of batches of duplicates, not everything processed while the checkpoints could not land. The
 // outage is a middleware on the worker's own DynamoDB client that fails every call (test fault).
 import type { KineRecord } from '@kine/core'
-import { getLease, useEnv, waitFor } from '@kine-tools/testkit'
+import { useEnv, waitFor } from '@kine-tools/testkit'
 import { describe, expect, it } from 'vitest'
 import type { RecordsContext } from '../src/index.js'
-import { leasedStream, orderViolations, put, Recorder, testConsumer } from './helpers.js'
+import {
+  leasedStream,
+  orderViolations,
+  put,
+  Recorder,
+  testConsumer,
+  waitForLastCheckpoint,
+} from './helpers.js'
 
 /** The lease duration testConsumer gives every worker: bounds below are multiples of it. */
 const F = 2_000
@@ -39,14 +46,7 @@ describe('delivered batches lacking a checkpoint', () => {
       expect(deliveredInOutage).toBeLessThanOrEqual(2 * LIMIT)
       expect(recorder.duplicates()).toBeLessThanOrEqual(2 * LIMIT)
       expect(orderViolations(recorder.seen)).toEqual([])
-      const shardId = recorder.seen[0]!.shardId
-      await waitFor(
-        'the last record checkpointed',
-        async () =>
-          (await getLease(env.dynamodb, table, shardId))!.checkpoint ===
-          recorder.seen.at(-1)!.sequenceNumber,
-        3 * F,
-      )
+      await waitForLastCheckpoint(env, table, recorder, 3 * F)
     } finally {
       await consumer.stop()
       clients.destroy()
