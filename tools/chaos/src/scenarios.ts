@@ -115,13 +115,13 @@ function outage(
   ]
 }
 
-/** DynamoDB out for 2.5 F, then Kinesis for 2.5 F; `modes` says how each outage looks. */
+/** DynamoDB out for `forS` (2.5 F unless said), then Kinesis as long; `modes` says how each looks. */
 function outages(
   name: string,
   modes: { dynamodb: OutageMode; kinesis: OutageMode },
   short: boolean,
+  forS = (2.5 * F) / 1000,
 ): ScenarioDefinition {
-  const forS = (2.5 * F) / 1000
   const dynamoFrom = 5
   const kinesisFrom = dynamoFrom + forS + (short ? 4 : 6)
   const faultsEnd = kinesisFrom + forS
@@ -243,6 +243,11 @@ export function scenarios(short: boolean): ScenarioDefinition[] {
     outages('outages', { dynamodb: 'refuse', kinesis: 'hang' }, short),
     malformed(short),
   ]
-  if (!short) list.push(outages('outages-held', { dynamodb: 'hang', kinesis: 'reset' }, false))
+  if (!short)
+    list.push(
+      outages('outages-held', { dynamodb: 'hang', kinesis: 'reset' }, false),
+      // 4 F: past the reader's 10 s request timeout, so a held GetRecords must time out.
+      outages('outages-long', { dynamodb: 'refuse', kinesis: 'hang' }, false, (4 * F) / 1000),
+    )
   return list
 }
