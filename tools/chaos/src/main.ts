@@ -1,6 +1,7 @@
 // `pnpm chaos`: plays every scenario through the fault-injecting proxies against kinesis-local and
 // dynalite, prints the verdict table and each scenario's details, and exits non-zero on a FAIL.
-// Flags: --short (the CI timeline), --seed=N, --only=name[,name], --log-level=info|debug.
+// Flags: --short (the CI timeline), --seed N, --only name[,name], --log-level info|debug,
+// --intensity X (the mixed scenario's fault rates times X; default 1).
 // The event timeline (reshards, kills, fault windows) is printed as it happens.
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -28,15 +29,17 @@ const flag = (name: string): string | undefined => {
 const short = flag('short') !== undefined
 const seed = Number(flag('seed') ?? 1)
 const only = flag('only')?.split(',').filter(Boolean)
+const intensity = Number(flag('intensity') ?? 1)
 const logLevel = (flag('log-level') ?? 'info') as LogLevel
 
 async function main(): Promise<boolean> {
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${flag('seed')}`)
-  const chosen = scenarios(short).filter((s) => !only || only.includes(s.name))
+  if (!(intensity > 0)) throw new Error(`--intensity must be a positive number`)
+  const chosen = scenarios(short, intensity).filter((s) => !only || only.includes(s.name))
   if (chosen.length === 0) throw new Error(`no scenario named ${only?.join(', ')}`)
   const logDir = mkdtempSync(join(tmpdir(), 'kine-chaos-'))
   console.log(
-    `kine chaos: ${chosen.map((s) => s.name).join(', ')}${short ? ' (short)' : ''}, seed ${seed}, logs in ${logDir}`,
+    `kine chaos: ${chosen.map((s) => s.name).join(', ')}${short ? ' (short)' : ''}, seed ${seed}, intensity ${intensity}, logs in ${logDir}`,
   )
   const [kinesisLocal, dynamo] = await Promise.all([
     startKinesis({ engine: 'kinesis-local' }),
@@ -64,7 +67,9 @@ async function main(): Promise<boolean> {
     await Promise.all([kinesisLocal.stop(), dynamo.stop()])
   }
   console.log(`\n${results.map(scenarioDetails).join('\n\n')}`)
-  console.log(`\nverdict (seed ${seed}${short ? ', short' : ''})\n${verdictTable(results)}`)
+  console.log(
+    `\nverdict (seed ${seed}${intensity === 1 ? '' : `, intensity ${intensity}`}${short ? ', short' : ''})\n${verdictTable(results)}`,
+  )
   const pass = results.every((r) => r.pass)
   console.log(pass ? '\nPASS' : '\nFAIL')
   return pass

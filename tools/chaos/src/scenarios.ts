@@ -17,8 +17,8 @@ const base = {
   produceEveryMs: 200,
 } as const
 
-/** Every fault class on every operation of one service, at modest rates. */
-export function mixedRules(service: 'kinesis' | 'dynamodb'): FaultRule[] {
+/** Every fault class on every operation of one service, at modest rates (times `intensity`). */
+export function mixedRules(service: 'kinesis' | 'dynamodb', intensity = 1): FaultRule[] {
   const rules: FaultRule[] = [
     { fault: { kind: 'throttle' }, probability: 0.04 },
     { fault: { kind: 'server-error', status: 500 }, probability: 0.015 },
@@ -43,10 +43,14 @@ export function mixedRules(service: 'kinesis' | 'dynamodb'): FaultRule[] {
       },
     )
   else rules.push({ operations: ['Scan'], fault: { kind: 'malformed' }, probability: 0.05 })
-  return rules.map((r) => ({ ...r, service }))
+  return rules.map((r) => ({
+    ...r,
+    service,
+    probability: Math.min(1, (r.probability ?? 1) * intensity),
+  }))
 }
 
-function mixed(short: boolean): ScenarioDefinition {
+function mixed(short: boolean, intensity: number): ScenarioDefinition {
   const s = short ? 0.75 : 1
   const faultsFrom = 2
   const faultsEnd = Math.round(30 * s)
@@ -54,8 +58,8 @@ function mixed(short: boolean): ScenarioDefinition {
     {
       atS: faultsFrom,
       run: (c) => {
-        c.kinesisProxy.setRules(mixedRules('kinesis'))
-        c.dynamoProxy.setRules(mixedRules('dynamodb'))
+        c.kinesisProxy.setRules(mixedRules('kinesis', intensity))
+        c.dynamoProxy.setRules(mixedRules('dynamodb', intensity))
         c.mark('faults on')
       },
     },
@@ -236,10 +240,10 @@ function malformed(short: boolean): ScenarioDefinition {
   }
 }
 
-/** The scenarios of a run; `short` for CI. */
-export function scenarios(short: boolean): ScenarioDefinition[] {
+/** The scenarios of a run; `short` for CI; `intensity` scales the mixed scenario's fault rates. */
+export function scenarios(short: boolean, intensity = 1): ScenarioDefinition[] {
   const list = [
-    mixed(short),
+    mixed(short, intensity),
     outages('outages', { dynamodb: 'refuse', kinesis: 'hang' }, short),
     malformed(short),
   ]
