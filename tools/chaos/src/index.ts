@@ -20,3 +20,8 @@ export {
 } from './fault-rules.js'
 export { parseAwsTarget, type AwsTarget, type ChaosService } from './aws-target.js'
 export { seededRandom } from './seeded-random.js'
+export { Ledger, type LedgerVerdict, type PhaseDuplicates, type ShardLoss } from './ledger.js'
+export { runScenario, passes, type RunOptions, type ScenarioResult } from './scenario-runner.js'
+export type { ScenarioContext, ScenarioDefinition, Step } from './scenario.js'
+export { scenarios, mixedRules } from './scenarios.js'
+export { verdictTable, scenarioDetails } from './report.js'
