@@ -1,3 +1,5 @@
+// The fault plan's decisions: repeatable per seed, matched by operation and service, kept to
+// their windows and counts.
 import { describe, expect, it } from 'vitest'
 import { FaultPlan } from './fault-rules.js'
 

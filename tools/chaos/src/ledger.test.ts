@@ -1,3 +1,4 @@
+// The ledger's verdict: losses, duplicates per phase and batch, order, parents first, resumption.
 import { describe, expect, it } from 'vitest'
 import { Ledger } from './ledger.js'
 

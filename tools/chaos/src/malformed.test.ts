@@ -1,3 +1,4 @@
+// Rewriting answers into malformed ones, and the CRC-32 the proxy puts back on DynamoDB bodies.
 import { describe, expect, it } from 'vitest'
 import { crc32 } from './crc32.js'
 import { dropField } from './malformed.js'

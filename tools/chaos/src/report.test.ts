@@ -1,3 +1,4 @@
+// The verdict table CI reads: a loss or a worker exit must show as FAIL in its row.
 import { describe, expect, it } from 'vitest'
 import { Ledger } from './ledger.js'
 import { verdictTable } from './report.js'
