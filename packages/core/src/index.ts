@@ -13,6 +13,7 @@ export {
   type KineErrorOptions,
 } from './errors.js'
 export { systemClock, backgroundClock, ManualClock, abortReason, type Clock } from './clock.js'
+export { raceAbort, withDeadline, type DeadlineOptions } from './abort.js'
 export { silentLogger, type Logger, type LogFn } from './logger.js'
 export {
   METRICS,

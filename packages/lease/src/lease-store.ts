@@ -11,11 +11,11 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb'
 import {
-  KineError,
   conditionFailedItem,
   isConditionalCheckFailed,
   leaseFromItem,
   scanLeases,
+  withDeadline,
   type Clock,
   type Lease,
   type LeaseScan,
@@ -111,14 +111,16 @@ export class LeaseStore {
 
   /** Every lease in the table (items that do not parse are returned apart). */
   scan(signal?: AbortSignal): Promise<LeaseScan> {
-    return this.#withDeadline((deadline) => {
-      const combined = signal ? AbortSignal.any([signal, deadline]) : deadline
-      return scanLeases(this.#dynamodb, this.#table, {
-        ...this.#scanReporting,
-        signal: combined,
-        clock: this.#clock,
-      })
-    }, this.#scanTimeoutMs)
+    return this.#withDeadline(
+      (combined) =>
+        scanLeases(this.#dynamodb, this.#table, {
+          ...this.#scanReporting,
+          signal: combined,
+          clock: this.#clock,
+        }),
+      this.#scanTimeoutMs,
+      signal,
+    )
   }
 
   async #currentAfter(error: unknown, shardId: string | undefined): Promise<Lease | undefined> {
@@ -128,25 +130,11 @@ export class LeaseStore {
     return this.get(shardId)
   }
 
-  async #withDeadline<T>(
+  #withDeadline<T>(
     call: (signal: AbortSignal) => Promise<T>,
     timeoutMs: number = this.#timeoutMs,
+    signal?: AbortSignal,
   ): Promise<T> {
-    const controller = new AbortController()
-    const timer = new AbortController()
-    this.#clock.sleep(timeoutMs, timer.signal).then(
-      () =>
-        controller.abort(
-          new KineError('TIMEOUT', `DynamoDB call took over ${timeoutMs} ms`, {
-            retryable: true,
-          }),
-        ),
-      () => {},
-    )
-    try {
-      return await call(controller.signal)
-    } finally {
-      timer.abort()
-    }
+    return withDeadline({ clock: this.#clock, timeoutMs, what: 'DynamoDB call', signal }, call)
   }
 }

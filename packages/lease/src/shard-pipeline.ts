@@ -11,6 +11,7 @@ import {
   comparePositions,
   isKineError,
   isSequenceNumber,
+  raceAbort,
   type ChildShard,
   type KineRecord,
   type Lease,
@@ -342,29 +343,4 @@ async function endShard(
   h.endReady = true
   await worker.checkpointShardEnd(h)
   worker.events.emit('shardEnded', { shardId: h.shardId, childShardIds })
-}
-
-/** Resolves or rejects with `promise`, or rejects with the abort reason as soon as `signal` aborts. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {})
-    return Promise.reject(abortReason(signal))
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      promise.catch(() => {})
-      reject(abortReason(signal))
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error instanceof Error ? error : new Error(String(error)))
-      },
-    )
-  })
 }

@@ -2,6 +2,7 @@
 // retries included), each attempt timed out on its own, abandoned at once when the caller's signal
 // aborts, and its attempts reconciled with `$metadata.attempts` so none escapes the count.
 
+import { raceAbort } from '../abort.js'
 import { abortReason, type Clock } from '../clock.js'
 import { KineError } from '../errors.js'
 import {
@@ -112,28 +113,6 @@ function metadataAttempts(value: unknown): number | undefined {
   const attempts = (value as { $metadata?: { attempts?: unknown } } | null | undefined)?.$metadata
     ?.attempts
   return typeof attempts === 'number' && attempts >= 1 ? attempts : undefined
-}
-
-/**
- * Settles with `promise`, or rejects with the signal's reason the moment it aborts, whether or
- * not the client honours the signal. A late rejection of `promise` is absorbed, never unhandled.
- */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error)
-    if (signal.aborted) onAbort()
-    else signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: Error) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
 }
 
 /** Fires `onTimeout` when armed for `ms` without being disarmed; re-arming restarts it. */

@@ -9,6 +9,7 @@ import {
   type GetRecordsCommandOutput,
   type GetShardIteratorCommandOutput,
 } from '@aws-sdk/client-kinesis'
+import { withDeadline } from '../abort.js'
 import { isThrottleError, malformedResponseError, toKineError } from '../aws-errors.js'
 import { backoffDelay } from '../backoff.js'
 import { abortReason } from '../clock.js'
@@ -25,7 +26,7 @@ import {
   malformedChildShards,
   type ChildShard,
 } from './child-shards.js'
-import { governedSend, raceAbort, type GovernedSendContext } from './governed-send.js'
+import { governedSend, type GovernedSendContext } from './governed-send.js'
 import {
   checkpointOf,
   describePosition,
@@ -330,29 +331,12 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
    * Runs `call` (a listing that retries inside) with a signal that aborts with the reader's, or
    * after twice the request timeout: a hung call must not stall the reader.
    */
-  async #underDeadline<T>(what: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  #underDeadline<T>(what: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const o = this.#o
-    const controller = new AbortController()
-    const onAbort = (): void => controller.abort(abortReason(o.signal))
-    if (o.signal?.aborted) onAbort()
-    o.signal?.addEventListener('abort', onAbort, { once: true })
-    const deadline = new AbortController()
-    if (o.requestTimeoutMs !== Infinity) {
-      const ms = 2 * o.requestTimeoutMs
-      o.clock.sleep(ms, deadline.signal).then(
-        () =>
-          controller.abort(
-            new KineError('TIMEOUT', `${what} took over ${ms} ms`, { retryable: true }),
-          ),
-        () => {},
-      )
-    }
-    try {
-      return await raceAbort(call(controller.signal), controller.signal)
-    } finally {
-      deadline.abort()
-      o.signal?.removeEventListener('abort', onAbort)
-    }
+    return withDeadline(
+      { clock: o.clock, timeoutMs: 2 * o.requestTimeoutMs, what, signal: o.signal },
+      call,
+    )
   }
 
   /** Runs `call` until it succeeds, backing off on retryable failures. */
