@@ -54,7 +54,10 @@ export interface Lease {
   readonly startingHashKey?: string
   /** Highest hash key of the shard's range (a decimal string). */
   readonly endingHashKey?: string
-  /** During a cooperative handoff: the previous owner, still allowed one checkpoint write (rule 4). */
+  /**
+   * During a cooperative handoff: the previous owner, still allowed one checkpoint write (rule 4 of
+   * docs/lease-protocol.md).
+   */
   readonly checkpointOwner?: string
   /** A KCL two-phase checkpoint that was prepared but not committed; kine reads it, never writes one. */
   readonly pendingCheckpoint?: Checkpoint
@@ -157,7 +160,7 @@ export function isLeaseFinished(lease: Pick<Lease, 'checkpoint'>): boolean {
 
 /**
  * The lease's checkpoint as a record position, to resume `AT_SEQUENCE_NUMBER` and drop what is not
- * after it (rule 7); `undefined` when the checkpoint is a sentinel.
+ * after it (rule 7 of docs/lease-protocol.md); `undefined` when the checkpoint is a sentinel.
  */
 export function checkpointPosition(
   lease: Pick<Lease, 'checkpoint' | 'checkpointSubSequenceNumber'>,

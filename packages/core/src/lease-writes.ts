@@ -1,8 +1,9 @@
-// Every write to the lease table, one builder per rule of the lease algorithm (DESIGN.md), so the
-// worker, Sync and the CLI send exactly the same fenced conditions. Each builder returns a complete
-// command input and sends nothing: the caller owns the client, the retries and the meaning of a
-// ConditionalCheckFailedException. Conditions are ConditionExpression only: dynalite evaluates the
-// legacy `Expected` + `ConditionalOperator: OR` wrongly, and DynamoDB itself prefers expressions.
+// Every write to the lease table, one builder per rule of the lease protocol
+// (docs/lease-protocol.md), so the worker, Sync and the CLI send exactly the same fenced
+// conditions. Each builder returns a complete command input and sends nothing: the caller owns the
+// client, the retries and the meaning of a ConditionalCheckFailedException. Conditions are
+// ConditionExpression only: dynalite evaluates the legacy `Expected` + `ConditionalOperator: OR`
+// wrongly, and DynamoDB itself prefers expressions.
 
 import type {
   AttributeValue,
@@ -44,7 +45,9 @@ export interface TakeLeaseParams {
   readonly leaseKey: string
   /** This worker's id, the new `leaseOwner`. */
   readonly owner: string
-  /** The `leaseCounter` seen when the lease was judged available (rule 3). */
+  /**
+   * The `leaseCounter` seen when the lease was judged available (rule 3 of docs/lease-protocol.md).
+   */
   readonly seenCounter: number
   /**
    * The `leaseOwner` seen with that counter.
@@ -84,7 +87,10 @@ export interface HandoffCheckpointParams {
 
 /** Parameters of {@link checkpointLeaseInput}. */
 export interface CheckpointLeaseParams extends HolderWriteParams {
-  /** The new checkpoint: a sequence number, or `SHARD_END` at the shard's end (rule 8). */
+  /**
+   * The new checkpoint: a sequence number, or `SHARD_END` at the shard's end (rule 8 of
+   * docs/lease-protocol.md).
+   */
   readonly checkpoint: Checkpoint
   /**
    * Position inside the KPL aggregate at `checkpoint`.
@@ -115,7 +121,10 @@ export interface LeaseKeyParams {
   readonly leaseKey: string
 }
 
-/** A lease and the `kineShardAbsentSince` mark Sync read on it (rule 8: two listings agree). */
+/**
+ * A lease and the `kineShardAbsentSince` mark Sync read on it (rule 8 of docs/lease-protocol.md:
+ * two listings agree).
+ */
 export interface ShardAbsentParams extends LeaseKeyParams {
   /** The mark's value, epoch ms: the write applies only while the item still carries exactly it. */
   readonly shardAbsentSince: number
@@ -132,10 +141,10 @@ export interface DeleteFinishedLeaseParams extends LeaseKeyParams {
 }
 
 /**
- * Rules 8, 10, 11: creates a lease item (Sync for new shards, a worker for children at a shard's
- * end), only if no item has that `leaseKey`. A second create for the same shard fails with
- * `ConditionalCheckFailedException` and leaves the first item as it was; that failure means
- * "someone else created it" and is not an error for either caller.
+ * Rules 8, 10 and 11 of docs/lease-protocol.md: creates a lease item (Sync for new shards, a worker
+ * for children at a shard's end), only if no item has that `leaseKey`. A second create for the same
+ * shard fails with `ConditionalCheckFailedException` and leaves the first item as it was; that
+ * failure means "someone else created it" and is not an error for either caller.
  */
 export function createLeaseInput(tableName: string, lease: Lease): PutItemCommandInput {
   checkParams('createLeaseInput', { tableName, leaseKey: lease.leaseKey })
@@ -149,11 +158,12 @@ export function createLeaseInput(tableName: string, lease: Lease): PutItemComman
 }
 
 /**
- * Rule 1: renews a held lease, `leaseCounter + 1`, only while `leaseOwner = owner` and
- * `leaseCounter = counter`. On success the holder's counter is `counter + 1`; `ALL_NEW` also shows
- * whether a handoff's `checkpointOwner` is still there (rule 4). On `ConditionalCheckFailedException`
- * re-read the item: ours at `counter + 1` means an earlier attempt applied; another owner with us
- * as `checkpointOwner` means a handoff began; anything else means the lease is lost.
+ * Rule 1 of docs/lease-protocol.md: renews a held lease, `leaseCounter + 1`, only while
+ * `leaseOwner = owner` and `leaseCounter = counter`. On success the holder's counter is
+ * `counter + 1`; `ALL_NEW` also shows whether a handoff's `checkpointOwner` is still there (rule
+ * 4). On `ConditionalCheckFailedException` re-read the item: ours at `counter + 1` means an earlier
+ * attempt applied; another owner with us as `checkpointOwner` means a handoff began; anything else
+ * means the lease is lost.
  */
 export function renewLeaseInput(
   tableName: string,
@@ -168,12 +178,13 @@ export function renewLeaseInput(
 }
 
 /**
- * Rule 3: takes an available lease, only if `leaseCounter` is still the one seen and the owner is
- * still the one seen (or the lease is still free). Sets `leaseOwner = owner`, bumps the counter,
- * removes any `checkpointOwner` (a handoff that never finished), and counts an owner switch when
- * the lease changes hands (not when it was free, nor when this worker takes back its own lease),
- * as the KCL does. `ALL_NEW` returns the item to start from: its checkpoint may be newer than the
- * one scanned, since a handoff checkpoint does not move the counter.
+ * Rule 3 of docs/lease-protocol.md: takes an available lease, only if `leaseCounter` is still the
+ * one seen and the owner is still the one seen (or the lease is still free). Sets
+ * `leaseOwner = owner`, bumps the counter, removes any `checkpointOwner` (a handoff that never
+ * finished), and counts an owner switch when the lease changes hands (not when it was free, nor
+ * when this worker takes back its own lease), as the KCL does. `ALL_NEW` returns the item to start
+ * from: its checkpoint may be newer than the one scanned, since a handoff checkpoint does not move
+ * the counter.
  */
 export function takeLeaseInput(tableName: string, params: TakeLeaseParams): UpdateItemCommandInput {
   checkParams('takeLeaseInput', { tableName, ...params }, (v) =>
@@ -200,11 +211,11 @@ export function takeLeaseInput(tableName: string, params: TakeLeaseParams): Upda
 }
 
 /**
- * Rule 4, first step: the new owner B takes a lease from A cooperatively. Writes
- * `leaseOwner = B`, `checkpointOwner = A`, `leaseCounter + 1` and counts an owner switch, only if
- * A still holds it at the counter seen and no handoff is under way. B then renews it as its own
- * (rule 1) but reads the shard only once `checkpointOwner` is gone, or after the handoff timeout
- * ({@link clearCheckpointOwnerInput}).
+ * Rule 4 of docs/lease-protocol.md, first step: the new owner B takes a lease from A cooperatively.
+ * Writes `leaseOwner = B`, `checkpointOwner = A`, `leaseCounter + 1` and counts an owner switch,
+ * only if A still holds it at the counter seen and no handoff is under way. B then renews it as its
+ * own (rule 1) but reads the shard only once `checkpointOwner` is gone, or after the handoff
+ * timeout ({@link clearCheckpointOwnerInput}).
  */
 export function beginHandoffInput(
   tableName: string,
@@ -231,9 +242,9 @@ export function beginHandoffInput(
 }
 
 /**
- * Rule 4, second step: the previous owner A writes its last checkpoint and removes
- * `checkpointOwner` in one write, only if `checkpointOwner = A AND leaseOwner = B`. It leaves
- * `leaseCounter` alone so B's renewals never fail because of A, and fails once B has removed
+ * Rule 4 of docs/lease-protocol.md, second step: the previous owner A writes its last checkpoint
+ * and removes `checkpointOwner` in one write, only if `checkpointOwner = A AND leaseOwner = B`. It
+ * leaves `leaseCounter` alone so B's renewals never fail because of A, and fails once B has removed
  * `checkpointOwner` itself (a late write from A). Like every checkpoint it resets
  * `ownerSwitchesSinceCheckpoint` and drops any KCL pending (two-phase) checkpoint it supersedes.
  */
@@ -261,10 +272,10 @@ export function handoffCheckpointInput(
 }
 
 /**
- * Rule 4, last step when A is late: the new owner B removes `checkpointOwner` itself once the
- * handoff timeout has passed, conditional on holding the lease at its own counter, which it bumps
- * (the write doubles as a renewal). Any handoff checkpoint from A fails after this. `ALL_NEW`
- * carries the checkpoint to start reading from.
+ * Rule 4 of docs/lease-protocol.md, last step when A is late: the new owner B removes
+ * `checkpointOwner` itself once the handoff timeout has passed, conditional on holding the lease at
+ * its own counter, which it bumps (the write doubles as a renewal). Any handoff checkpoint from A
+ * fails after this. `ALL_NEW` carries the checkpoint to start reading from.
  */
 export function clearCheckpointOwnerInput(
   tableName: string,
@@ -279,11 +290,12 @@ export function clearCheckpointOwnerInput(
 }
 
 /**
- * Rule 6 (and rule 8 with `SHARD_END`): the holder checkpoints, only while
- * `leaseOwner = owner AND leaseCounter = counter`. Sets `checkpoint` and
- * `checkpointSubSequenceNumber`, resets `ownerSwitchesSinceCheckpoint` to 0, removes any KCL pending
- * (two-phase) checkpoint it supersedes, and bumps the counter: a checkpoint is also a renewal.
- * That it never moves backwards is the caller's duty (DynamoDB cannot compare sequence numbers).
+ * Rule 6 of docs/lease-protocol.md (and rule 8 with `SHARD_END`): the holder checkpoints, only
+ * while `leaseOwner = owner AND leaseCounter = counter`. Sets `checkpoint` and
+ * `checkpointSubSequenceNumber`, resets `ownerSwitchesSinceCheckpoint` to 0, removes any KCL
+ * pending (two-phase) checkpoint it supersedes, and bumps the counter: a checkpoint is also a
+ * renewal. That it never moves backwards is the caller's duty (DynamoDB cannot compare sequence
+ * numbers).
  */
 export function checkpointLeaseInput(
   tableName: string,
@@ -302,9 +314,10 @@ export function checkpointLeaseInput(
 }
 
 /**
- * Rule 5 (and rule 8 after `SHARD_END`): the holder gives the lease up, only while
- * `leaseOwner = owner AND leaseCounter = counter`. Removes `leaseOwner` and `checkpointOwner` and
- * bumps the counter, so another worker takes it at its next scan instead of after expiry.
+ * Rule 5 of docs/lease-protocol.md (and rule 8 after `SHARD_END`): the holder gives the lease up,
+ * only while `leaseOwner = owner AND leaseCounter = counter`. Removes `leaseOwner` and
+ * `checkpointOwner` and bumps the counter, so another worker takes it at its next scan instead of
+ * after expiry.
  */
 export function releaseLeaseInput(
   tableName: string,
@@ -324,9 +337,10 @@ export function releaseLeaseInput(
 }
 
 /**
- * Rule 8 / "Who writes what": records a shard's children on its lease by adding them to the
- * `childShardIds` set, only if the lease exists. It touches nothing a holder owns (not even the
- * counter), so it can never make a holder's renewal or checkpoint fail; adding is idempotent.
+ * Rule 8 and "Who writes what" of docs/lease-protocol.md: records a shard's children on its lease
+ * by adding them to the `childShardIds` set, only if the lease exists. It touches nothing a holder
+ * owns (not even the counter), so it can never make a holder's renewal or checkpoint fail; adding
+ * is idempotent.
  */
 export function linkChildrenInput(
   tableName: string,
@@ -339,8 +353,9 @@ export function linkChildrenInput(
 }
 
 /**
- * "Who writes what": records a shard's parents on its lease by adding them to the `parentShardId`
- * set, only if the lease exists; like {@link linkChildrenInput} it touches nothing a holder owns.
+ * "Who writes what" (docs/lease-protocol.md): records a shard's parents on its lease by adding them
+ * to the `parentShardId` set, only if the lease exists; like {@link linkChildrenInput} it touches
+ * nothing a holder owns.
  */
 export function linkParentsInput(
   tableName: string,
@@ -353,9 +368,10 @@ export function linkParentsInput(
 }
 
 /**
- * Rule 8, first sighting: Sync records on the lease that its shard is missing from a complete
- * listing (`kineShardAbsentSince`, an attribute the KCL ignores), only if the item exists and has
- * no such mark yet. It touches nothing a holder owns (not the counter), so no holder write fails.
+ * Rule 8 of docs/lease-protocol.md, first sighting: Sync records on the lease that its shard is
+ * missing from a complete listing (`kineShardAbsentSince`, an attribute the KCL ignores), only if
+ * the item exists and has no such mark yet. It touches nothing a holder owns (not the counter), so
+ * no holder write fails.
  */
 export function markShardAbsentInput(
   tableName: string,
@@ -377,8 +393,9 @@ export function markShardAbsentInput(
 }
 
 /**
- * Rule 8: Sync removes the absence mark once a listing shows the shard again, only if the item
- * still carries the mark it read (so a newer mark is not lost). Touches nothing a holder owns.
+ * Rule 8 of docs/lease-protocol.md: Sync removes the absence mark once a listing shows the shard
+ * again, only if the item still carries the mark it read (so a newer mark is not lost). Touches
+ * nothing a holder owns.
  */
 export function clearShardAbsentInput(
   tableName: string,
@@ -398,12 +415,13 @@ export function clearShardAbsentInput(
 }
 
 /**
- * Rule 8, Sync's one write to a checkpoint: ends the lease of a shard that has aged out of the
- * stream, only if nobody holds it, it is not already at `SHARD_END`, and it still carries the
- * absence mark Sync read (the first of the two complete listings that must agree the shard is gone;
- * a Sync that saw the shard again has removed it). Sets `checkpoint = SHARD_END` (sub-sequence 0)
- * and bumps the counter: no holder exists to be disturbed, and a worker that saw the lease free a
- * moment ago then fails its take instead of taking a finished lease.
+ * Rule 8 of docs/lease-protocol.md, Sync's one write to a checkpoint: ends the lease of a shard
+ * that has aged out of the stream, only if nobody holds it, it is not already at `SHARD_END`, and
+ * it still carries the absence mark Sync read (the first of the two complete listings that must
+ * agree the shard is gone; a Sync that saw the shard again has removed it). Sets
+ * `checkpoint = SHARD_END` (sub-sequence 0) and bumps the counter: no holder exists to be
+ * disturbed, and a worker that saw the lease free a moment ago then fails its take instead of
+ * taking a finished lease.
  */
 export function endUnheldLeaseInput(
   tableName: string,
@@ -431,9 +449,9 @@ export function endUnheldLeaseInput(
 }
 
 /**
- * Rule 8 and 11: Sync deletes a lease it has proven finished (after its grace period), only if it
- * is at `SHARD_END` and nobody holds it, and, for a lease deleted because its shard is gone, only
- * if it still carries the absence mark Sync read.
+ * Rules 8 and 11 of docs/lease-protocol.md: Sync deletes a lease it has proven finished (after its
+ * grace period), only if it is at `SHARD_END` and nobody holds it, and, for a lease deleted because
+ * its shard is gone, only if it still carries the absence mark Sync read.
  */
 export function deleteFinishedLeaseInput(
   tableName: string,

@@ -1,6 +1,7 @@
 // The lease-table writes against real engines: dynalite, and Amazon's own DynamoDB Local (when
 // Java is there), with the same suite, so an emulator bug can neither hide nor fake a result.
-// Each test works on its own leaseKey in one shared table per engine.
+// Each test works on its own leaseKey in one shared table per engine. "rule N" is rule N of
+// docs/lease-protocol.md.
 
 import {
   DeleteItemCommand,

@@ -1,3 +1,4 @@
+// HeldLease's state on its own; "rule N" is rule N of docs/lease-protocol.md.
 import type { Lease } from '@kine/core'
 import { describe, expect, it } from 'vitest'
 import { HeldLease } from './held-lease.js'

@@ -1,6 +1,7 @@
 // One lease this worker holds: the counter it holds it at, when its last successful write was sent
-// (rule 2's deadline runs from there), its phase, its serialised write queue and the abort signals
-// of its pipeline. State only; the Consumer and the pipeline act on it.
+// (the deadline of rule 2 in docs/lease-protocol.md runs from there), its phase, its serialised
+// write queue and the abort signals of its pipeline. State only; the Consumer and the pipeline act
+// on it.
 
 import { comparePositions, isSequenceNumber, type Lease, type RecordPosition } from '@kine/core'
 
@@ -116,7 +117,7 @@ export class HeldLease {
     return this.phase === 'handoff-out'
   }
 
-  /** Rule 2: the moment this worker must stop acting on the lease. */
+  /** Rule 2 of docs/lease-protocol.md: the moment this worker must stop acting on the lease. */
   deadline(durationMs: number): number {
     return this.lastSentAt + durationMs
   }

@@ -1,6 +1,7 @@
-// Rule 3 and 4 as pure functions of a table scan: which leases have expired (judged only by a
-// counter that stopped moving on this host's monotonic clock), what the fair share is, and which
-// leases to take or hand off. No I/O, so the balancing is unit-tested on its own.
+// Rules 3 and 4 of docs/lease-protocol.md as pure functions of a table scan: which leases have
+// expired (judged only by a counter that stopped moving on this host's monotonic clock), what the
+// fair share is, and which leases to take or hand off. No I/O, so the balancing is unit-tested on
+// its own.
 
 import { isLeaseFinished, type Lease } from '@kine/core'
 
@@ -90,9 +91,12 @@ export interface PlanInput {
 
 /** What this worker should do after a scan. */
 export interface LeasePlan {
-  /** Free or expired leases to take (rule 3). */
+  /** Free or expired leases to take (rule 3 of docs/lease-protocol.md). */
   readonly take: readonly Lease[]
-  /** Leases to take over cooperatively from workers above the target (rule 4). */
+  /**
+   * Leases to take over cooperatively from workers above the target (rule 4 of
+   * docs/lease-protocol.md).
+   */
   readonly handoff: readonly Lease[]
   /** Leases not at `SHARD_END` whose parents are all finished. */
   readonly active: number
@@ -100,11 +104,14 @@ export interface LeasePlan {
   readonly workers: number
   /** ceil(active / workers), capped by `maxLeases`. */
   readonly target: number
-  /** Leases waiting for a parent to reach `SHARD_END` (rule 8). */
+  /** Leases waiting for a parent to reach `SHARD_END` (rule 8 of docs/lease-protocol.md). */
   readonly blocked: readonly string[]
 }
 
-/** True when every parent of `lease` is at `SHARD_END` or has no lease any more (rule 8). */
+/**
+ * True when every parent of `lease` is at `SHARD_END` or has no lease any more (rule 8 of
+ * docs/lease-protocol.md).
+ */
 export function parentsFinished(
   lease: Lease,
   byKey: ReadonlyMap<string, Lease>,
@@ -118,7 +125,7 @@ export function parentsFinished(
   })
 }
 
-/** Decides what to take and hand off after a scan (rules 3 and 4). */
+/** Decides what to take and hand off after a scan (rules 3 and 4 of docs/lease-protocol.md). */
 export function planLeases(input: PlanInput): LeasePlan {
   const { leases, held, me, now, watch, leaseDurationMs } = input
   const byKey = new Map(leases.map((l) => [l.leaseKey, l]))

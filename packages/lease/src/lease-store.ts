@@ -1,6 +1,7 @@
 // The worker's DynamoDB calls: each attempt under a deadline (a hung request must not hold a
-// lease's write queue past its rule-2 deadline), and a failed condition answered with the item as
-// it is now, from the error when DynamoDB returned it, else from a consistent GetItem.
+// lease's write queue past its deadline, rule 2 of docs/lease-protocol.md), and a failed condition
+// answered with the item as it is now, from the error when DynamoDB returned it, else from a
+// consistent GetItem.
 
 import {
   GetItemCommand,

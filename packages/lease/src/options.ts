@@ -18,7 +18,10 @@ import {
 } from '@kine/core'
 import type { LeaseLostInfo, RecordsContext, ShardContext, ShardEndContext } from './context.js'
 
-/** Where a new lease starts when this worker is configured for it (rule 7: the lease item decides). */
+/**
+ * Where a new lease starts when this worker is configured for it (rule 7 of docs/lease-protocol.md:
+ * the lease item decides).
+ */
 export type InitialPosition = 'TRIM_HORIZON' | 'LATEST' | { readonly timestamp: Date }
 
 /** What a shard's pipeline does once a batch has failed `handlerRetries + 1` times. */
@@ -81,9 +84,10 @@ export interface ConsumerOptions {
    */
   readonly leaseLost?: (info: LeaseLostInfo) => void
   /**
-   * Where a lease starts that has no checkpoint yet. The lease item's sentinel decides (rule 7,
-   * as in the KCL); this is needed only for `{ timestamp }` (the table stores `AT_TIMESTAMP`
-   * without the time), and a lease whose sentinel differs from it is warned about.
+   * Where a lease starts that has no checkpoint yet. The lease item's sentinel decides (rule 7 of
+   * docs/lease-protocol.md, as in the KCL); this is needed only for `{ timestamp }` (the table
+   * stores `AT_TIMESTAMP` without the time), and a lease whose sentinel differs from it is warned
+   * about.
    * @defaultValue none: the item decides; an `AT_TIMESTAMP` lease is then refused with an error
    */
   readonly initialPosition?: InitialPosition
@@ -107,7 +111,7 @@ export interface ConsumerOptions {
    * How long a new owner waits for the previous owner's last checkpoint in a cooperative handoff
    * before it reads from the stored checkpoint. At least `leaseDurationMs`: the previous owner may
    * act on the lease until F has passed since its last renewal, so a shorter wait could let both
-   * read the shard at once (DESIGN.md rule 4).
+   * read the shard at once (rule 4 of docs/lease-protocol.md).
    * @defaultValue leaseDurationMs
    */
   readonly handoffTimeoutMs?: number
@@ -310,7 +314,8 @@ export function resolveOptions(options: ConsumerOptions): ResolvedOptions {
   const handoff = v.value('handoffTimeoutMs')
   if (typeof handoff === 'number') {
     const f = typeof lease === 'number' ? lease : DEFAULT_LEASE_DURATION_MS
-    // Rule 4: the old owner's rule-2 deadline must fall before the new owner reads.
+    // Rule 4 of docs/lease-protocol.md: the old owner's rule-2 deadline must fall before the new
+    // owner reads.
     v.check(handoff >= f, `handoffTimeoutMs: must be at least leaseDurationMs (${f})`)
   }
   const base = v.value('handlerRetryBaseMs')

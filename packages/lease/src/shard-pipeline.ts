@@ -1,7 +1,8 @@
 // One held shard's pipeline: the start hook, then ShardReader batches into the app's handler with
 // retries (never skipping a batch), checkpoints, and at the shard's end the end hook, child leases,
-// SHARD_END and release (rule 8, in that order). Every wait and the handler's context share the
-// lease's abort signal, so a lost lease stops the shard at once and nothing more is written.
+// SHARD_END and release (rule 8 of docs/lease-protocol.md, in that order). Every wait and the
+// handler's context share the lease's abort signal, so a lost lease stops the shard at once and
+// nothing more is written.
 
 import {
   LeaseLostError,
@@ -29,7 +30,10 @@ class GiveUp extends Error {
   }
 }
 
-/** Where a lease's shard is read from (rule 7); undefined for an `AT_TIMESTAMP` lease without a timestamp. */
+/**
+ * Where a lease's shard is read from (rule 7 of docs/lease-protocol.md); undefined for an
+ * `AT_TIMESTAMP` lease without a timestamp.
+ */
 export function startPosition(
   lease: Lease,
   timestamp: Date | undefined,

@@ -1,7 +1,7 @@
 // The engine behind Consumer: scans, takes, renews, hands off and releases leases exactly as the
-// lease algorithm of DESIGN.md says, and runs one pipeline per held shard. Every holder write goes
-// through the lease's queue (one in flight), is fenced on its counter, and is refused locally once
-// the rule-2 deadline has passed.
+// lease protocol in docs/lease-protocol.md says ("rule N" below is its rule N), and runs one
+// pipeline per held shard. Every holder write goes through the lease's queue (one in flight), is
+// fenced on its counter, and is refused locally once the rule-2 deadline has passed.
 
 import type { UpdateItemCommandInput } from '@aws-sdk/client-dynamodb'
 import {
@@ -727,7 +727,10 @@ export class Worker {
     this.events.emit('checkpoint', { shardId: h.shardId, checkpoint, subSequenceNumber })
   }
 
-  /** Rule 8: the children's leases (and the parent's link to them), before SHARD_END. */
+  /**
+   * Rule 8 of docs/lease-protocol.md: the children's leases (and the parent's link to them), before
+   * SHARD_END.
+   */
   async createChildren(h: HeldLease, children: readonly ChildShard[]): Promise<void> {
     const o = this.options
     for (const child of children) {
@@ -789,7 +792,7 @@ export class Worker {
     }
   }
 
-  /** Rule 8: SHARD_END, fenced, after the children exist. */
+  /** Rule 8 of docs/lease-protocol.md: SHARD_END, fenced, after the children exist. */
   async checkpointShardEnd(h: HeldLease): Promise<void> {
     await this.#retrying(h, 'checkpoint SHARD_END', () =>
       h.enqueue(() => this.#checkpoint(h, 'SHARD_END', 0)),

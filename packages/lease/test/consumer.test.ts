@@ -1,7 +1,7 @@
 // The Consumer against kinesis-local, on dynalite and on DynamoDB Local (Amazon's own engine, so a
 // dynalite quirk can neither hide nor fake a result; skipped, and said so, without Java):
 // processing, checkpoints, release on stop, the KCL item format, handler retries, manual
-// checkpoints, start-up races and bad input.
+// checkpoints, start-up races and bad input. "rule N" is rule N of docs/lease-protocol.md.
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
 import { InvalidConfigError, checkpointLeaseInput, takeLeaseInput, type Logger } from '@kine/core'
 import { createStream, javaAvailable, type DynamoEngine } from '@kine-tools/local'

@@ -1,6 +1,6 @@
 // Splits and merges while two workers consume (kinesis-local sends ChildShards): every record is
 // processed, per-shard order is kept, no child record comes before its parents' last record, and the
-// worker writes children before SHARD_END (rule 8).
+// worker writes children before SHARD_END (rule 8 of docs/lease-protocol.md).
 import { PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { MergeShardsCommand } from '@aws-sdk/client-kinesis'
 import { createLeaseInput } from '@kine/core'

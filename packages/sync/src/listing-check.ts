@@ -1,6 +1,7 @@
-// Signs that a ListShards listing is malformed or incomplete, although every page came back.
-// Sync plans nothing from such a listing (DESIGN.md, "Shard reading": never conclude from one odd
-// answer): a shard missing from it would look aged out, and its lease would be ended and deleted.
+// Signs that a ListShards listing is malformed or incomplete, although every page came back. Sync
+// plans nothing from such a listing (docs/lease-protocol.md, "Answers that prove nothing": never
+// conclude from one odd answer): a shard missing from it would look aged out, and its lease would
+// be ended and deleted.
 //
 // Each check rests on an invariant of Kinesis that aging out never breaks, so no legitimate
 // listing is refused: a stream always has open shards, and they tile the whole hash-key space

@@ -26,8 +26,8 @@ export interface SyncOptions {
   /** Caller-owned DynamoDB client; Sync never destroys it. */
   readonly dynamodb: DynamoDBClient
   /**
-   * Where a new table's leases start (DESIGN.md rule 7): the first pass writes it as their
-   * checkpoint sentinel. Leases created later (new shards) always start at `TRIM_HORIZON`.
+   * Where a new table's leases start (rule 7 of docs/lease-protocol.md): the first pass writes it
+   * as their checkpoint sentinel. Leases created later (new shards) always start at `TRIM_HORIZON`.
    * The timestamp itself is the workers' configuration; the table stores only `AT_TIMESTAMP`.
    */
   readonly initialPosition: InitialPosition
@@ -36,10 +36,11 @@ export interface SyncOptions {
   /** How long a finished lease stays after it became deletable. @defaultValue 300_000 */
   readonly gracePeriodMs?: number
   /**
-   * How long a shard must stay missing from complete listings before Sync ends or deletes its
-   * lease (rule 8): the first listing without it marks the lease (`kineShardAbsentSince`), and
-   * only a listing at least this much later that still misses it confirms the shard is gone. A
-   * shard seen again clears the mark. Measured on the wall clocks of the Syncs that list.
+   * How long a shard must stay missing from complete listings before Sync ends or deletes its lease
+   * (rule 8 of docs/lease-protocol.md): the first listing without it marks the lease
+   * (`kineShardAbsentSince`), and only a listing at least this much later that still misses it
+   * confirms the shard is gone. A shard seen again clears the mark. Measured on the wall clocks of
+   * the Syncs that list.
    * @defaultValue 10_000
    */
   readonly shardGoneConfirmMs?: number

@@ -1,5 +1,6 @@
-// One Sync pass, decided as data: which leases to create, link, end, and which finished ones
-// may be deleted. Pure, so every lineage rule (DESIGN.md rules 7, 8, 11) is tested without I/O.
+// One Sync pass, decided as data: which leases to create, link, end, and which finished ones may be
+// deleted. Pure, so every lineage rule (rules 7, 8 and 11 of docs/lease-protocol.md) is tested
+// without I/O.
 
 import type { Lease } from '@kine/core'
 import { listingProblems } from './listing-check.js'
@@ -15,7 +16,10 @@ export type PlannedLease = Pick<
   'leaseKey' | 'leaseOwner' | 'checkpoint' | 'parentShardIds' | 'childShardIds' | 'shardAbsentSince'
 >
 
-/** How a pass judges that a shard is gone (rule 8: two complete listings some time apart agree). */
+/**
+ * How a pass judges that a shard is gone (rule 8 of docs/lease-protocol.md: two complete listings
+ * some time apart agree).
+ */
 export interface PlanOptions {
   /** Wall-clock time of this pass's listing, epoch ms. @defaultValue undefined: no absence is confirmed */
   readonly now?: number
@@ -45,7 +49,7 @@ export interface SyncPlan {
   /**
    * Leases to create, in generations: every parent's generation comes before its children's, so
    * a crash between two writes never leaves a child leased while its parent is still to be
-   * created (the parent would then never be created: rule 11).
+   * created (the parent would then never be created: rule 11 of docs/lease-protocol.md).
    */
   readonly create: readonly (readonly NewLease[])[]
   /** Parent links missing from existing leases. */

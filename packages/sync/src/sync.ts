@@ -199,7 +199,8 @@ export class Sync {
       // A shard without an id or hash keys: the listing is malformed, like those planSync refuses.
       return this.#skipped(error instanceof Error ? error.message : String(error), listing.length)
     }
-    // An unparsable item still occupies its key: it counts as leased for rule 11, nothing more.
+    // An unparsable item still occupies its key: it counts as leased for rule 11
+    // (docs/lease-protocol.md), nothing more.
     const opaque = scan.invalid.flatMap((e) => (e.leaseKey === undefined ? [] : [e.leaseKey]))
     const previous = this.#previousOpen
     const plan = planSync(shards, scan.leases, initial, opaque, {
@@ -247,8 +248,9 @@ export class Sync {
         linked.add(shardId)
     }
     result.linked.push(...linked)
-    // Rule 8, two listings: a shard seen again loses its mark; one missing for the first time gets
-    // one; one still missing a while after its mark is gone (ended below, or deleted).
+    // Rule 8 of docs/lease-protocol.md, two listings: a shard seen again loses its mark; one
+    // missing for the first time gets one; one still missing a while after its mark is gone (ended
+    // below, or deleted).
     for (const { shardId, since } of plan.clearAbsent) {
       await this.#conditional(
         new UpdateItemCommand(

@@ -1,8 +1,8 @@
-// Sync never concludes from one odd ListShards answer (DESIGN.md rules 8 and 11, "Shard reading"):
-// a listing with no open shard or a missing open shard plans nothing; a shard missing from one
-// listing is only marked on its lease (kineShardAbsentSince), and its lease is ended only when a
-// second complete listing, some time later, still misses it. On kinesis-local + dynalite, with a
-// Kinesis client that can drop shards from ListShards answers.
+// Sync never concludes from one odd ListShards answer (rules 8 and 11 of docs/lease-protocol.md,
+// and its "Answers that prove nothing"): a listing with no open shard or a missing open shard plans
+// nothing; a shard missing from one listing is only marked on its lease (kineShardAbsentSince), and
+// its lease is ended only when a second complete listing, some time later, still misses it. On
+// kinesis-local + dynalite, with a Kinesis client that can drop shards from ListShards answers.
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient, ListShardsCommandOutput, Shard } from '@aws-sdk/client-kinesis'
 import {

@@ -149,7 +149,8 @@ describe('Sync first pass positions', () => {
     )
     const { leases } = await readLeases(env.dynamodb, table)
     expect([...leases.values()].every((l) => l.checkpoint === 'LATEST')).toBe(true)
-    // The closed parent skipped by LATEST is never created by a later pass (rule 11).
+    // The closed parent skipped by LATEST is never created by a later pass (rule 11 of
+    // docs/lease-protocol.md).
     expect((await sync.syncOnce()).created).toEqual([])
     expect((await readLeases(env.dynamodb, table)).leases.has(first!.ShardId!)).toBe(false)
   })
