@@ -1,6 +1,7 @@
-// How the orchestrator configures a chaos child process (a worker or Sync): endpoints (the
-// proxies), names and timings travel as environment variables; messages go back over IPC, awaited,
-// so a message is in the pipe (which outlives a SIGKILLed sender) before the caller goes on.
+// How the orchestrator configures a fleet's child process (a worker or Sync, of a chaos scenario or
+// of `pnpm demo`): endpoints (the proxies, or the emulators themselves), names and timings travel
+// as environment variables; messages go back over IPC, awaited, so a message is in the pipe (which
+// outlives a SIGKILLed sender) before the caller goes on.
 import type { LogLevel } from '@kine/core'
 import type { WorkerMessage } from './messages.js'
 
@@ -49,7 +50,10 @@ export function childEnvVars(env: ChildEnv): Record<string, string> {
 export function readChildEnv(): ChildEnv {
   const need = (name: string): string => {
     const value = process.env[name]
-    if (!value) throw new Error(`${name} is not set: this process is started by \`pnpm chaos\``)
+    if (!value)
+      throw new Error(
+        `${name} is not set: this process is started by \`pnpm chaos\` or \`pnpm demo\``,
+      )
     return value
   }
   return {
@@ -67,7 +71,7 @@ export function readChildEnv(): ChildEnv {
 export function sendToParent(message: WorkerMessage): Promise<void> {
   return new Promise((resolve, reject) => {
     if (!process.send) {
-      reject(new Error('not started by the chaos orchestrator (no IPC channel)'))
+      reject(new Error('not started by a scenario runner (no IPC channel)'))
       return
     }
     process.send(message, undefined, {}, (error) => (error ? reject(error) : resolve()))

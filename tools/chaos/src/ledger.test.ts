@@ -1,4 +1,5 @@
-// The ledger's verdict: losses, duplicates per phase and batch, order, parents first, resumption.
+// The ledger's verdict: losses, duplicates per phase and batch, order, parents first, resumption;
+// and the per-shard lag the demo's live view shows.
 import { describe, expect, it } from 'vitest'
 import { Ledger } from './ledger.js'
 
@@ -92,5 +93,26 @@ describe('Ledger', () => {
       none,
     )
     expect(l.verdict(0).unknown).toBe(1)
+  })
+
+  it('shows the lag of a shard: produced there and not yet delivered, redeliveries not counted', () => {
+    const l = new Ledger()
+    for (let n = 0; n < 3; n++) l.produced('a', n, 's0', n)
+    l.produced('b', 0, 's1', 0)
+    l.delivered('s0', [{ key: 'a', n: 0, sequenceNumber: '1000', subSequenceNumber: 0 }], none)
+    l.delivered('s0', [{ key: 'a', n: 0 }], none)
+    expect([l.lag('s0'), l.lag('s1'), l.lag('unknown')]).toEqual([2, 1, 0])
+    expect([l.producedCount, l.processedCount]).toEqual([4, 1])
+  })
+
+  it('counts a record delivered before its PutRecords acknowledgement was read', () => {
+    const l = new Ledger()
+    l.produced('a', 0, 's0', 0)
+    const batch = [0, 1].map((n) => ({ key: 'a', n }))
+    l.delivered('s0', batch, none) // a#1's PutRecords answer is still on its way
+    expect(l.processedCount).toBe(1)
+    l.produced('a', 1, 's0', 10)
+    expect(l.processedCount).toBe(2)
+    expect(l.verdict(0)).toMatchObject({ processed: 2, lost: 0, unknown: 0, orderViolations: 0 })
   })
 })

@@ -1,9 +1,13 @@
-// A scenario's ledger: what the producer wrote, what the workers delivered (as batches, in the
+// A scenario's ledger (a chaos scenario's or the demo's): what the producer wrote, what the workers delivered (as batches, in the
 // order the orchestrator heard them), and the verdict: lost, duplicates, per-key order, children
 // read before their parents ended, and whether records written after the last fault were all
 // processed (resumption). Duplicates are also counted per phase (between marks such as "dynamodb
 // outage begins"), with the most duplicate batches any shard delivered in it, to compare with the
-// bound the issue asks for (at most two delivered batches per shard without a checkpoint).
+// bound the issue asks for (at most two delivered batches per shard without a checkpoint). Per
+// shard, what is produced but not yet delivered is the lag the demo's live view shows.
+// A worker can deliver a record before the orchestrator has read the PutRecords answer that
+// acknowledged it (the two travel on different sockets), so a delivery of a record not yet produced
+// is kept and counts once the acknowledgement arrives; only what is never produced is unknown.
 import type { DeliveredRecord } from './messages.js'
 
 /** Duplicates delivered between one mark and the next. */
@@ -38,7 +42,7 @@ export interface LedgerVerdict {
   readonly orderViolations: number
   /** Child shards whose first record arrived before one of their parents had ended. */
   readonly childrenBeforeParents: number
-  /** Delivered records that were never produced (should be impossible). */
+  /** Deliveries of records that were never produced (should be impossible). */
   readonly unknown: number
   /** Records produced after the last fault ended, and how many of them were processed. */
   readonly producedAfterFaults: number
@@ -57,6 +61,8 @@ const id = (key: string, n: number): string => `${key}#${n}`
 
 export class Ledger {
   readonly #produced = new Map<string, Produced>()
+  readonly #producedPerShard = new Map<string, number>()
+  readonly #processedPerShard = new Map<string, number>()
   readonly #deliveries = new Map<string, number>()
   readonly #lastFirstN = new Map<string, number>()
   readonly #endedShards = new Set<string>()
@@ -70,11 +76,15 @@ export class Ledger {
   #orderViolations = 0
   #childrenBeforeParents = 0
   #duplicates = 0
-  #unknown = 0
+  /** Distinct produced records delivered at least once. */
+  #processed = 0
 
   /** A record the stream acknowledged, `atMs` into the scenario. */
   produced(key: string, n: number, shardId: string, atMs: number): void {
-    this.#produced.set(id(key, n), { shardId, atMs })
+    const rid = id(key, n)
+    this.#produced.set(rid, { shardId, atMs })
+    if (this.#deliveries.has(rid)) this.#processed++ // delivered before its acknowledgement arrived
+    this.#producedPerShard.set(shardId, (this.#producedPerShard.get(shardId) ?? 0) + 1)
   }
 
   /** Starts a new phase of the duplicate count. */
@@ -99,10 +109,6 @@ export class Ledger {
     let batchHasDuplicate = false
     for (const r of records) {
       const rid = id(r.key, r.n)
-      if (!this.#produced.has(rid)) {
-        this.#unknown++
-        continue
-      }
       const seen = this.#deliveries.get(rid) ?? 0
       this.#deliveries.set(rid, seen + 1)
       if (seen > 0) {
@@ -111,6 +117,8 @@ export class Ledger {
         batchHasDuplicate = true
         continue
       }
+      if (this.#produced.has(rid)) this.#processed++
+      this.#processedPerShard.set(shardId, (this.#processedPerShard.get(shardId) ?? 0) + 1)
       const last = this.#lastFirstN.get(r.key)
       if (last !== undefined && r.n <= last) this.#orderViolations++
       this.#lastFirstN.set(r.key, Math.max(last ?? -1, r.n))
@@ -122,12 +130,17 @@ export class Ledger {
     this.#endedShards.add(shardId)
   }
 
+  /** Records produced to a shard and not yet delivered from it. */
+  lag(shardId: string): number {
+    return (this.#producedPerShard.get(shardId) ?? 0) - (this.#processedPerShard.get(shardId) ?? 0)
+  }
+
   get producedCount(): number {
     return this.#produced.size
   }
 
   get processedCount(): number {
-    return this.#deliveries.size
+    return this.#processed
   }
 
   /** Whether every record produced at or after `sinceMs` was delivered. */
@@ -158,7 +171,9 @@ export class Ledger {
       }
     }
     const produced = this.#produced.size
-    const processed = this.#deliveries.size
+    const processed = this.#processed
+    let unknown = 0
+    for (const [rid, count] of this.#deliveries) if (!this.#produced.has(rid)) unknown += count
     return {
       produced,
       processed,
@@ -166,7 +181,7 @@ export class Ledger {
       duplicates: this.#duplicates,
       orderViolations: this.#orderViolations,
       childrenBeforeParents: this.#childrenBeforeParents,
-      unknown: this.#unknown,
+      unknown,
       producedAfterFaults: producedAfter,
       processedAfterFaults: processedAfter,
       resumed: producedAfter > 0 && processedAfter === producedAfter,

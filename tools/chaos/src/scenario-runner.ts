@@ -1,7 +1,8 @@
 // Plays one scenario: a fresh stream and lease table on the shared emulators, a chaos proxy in
-// front of each, Sync and the workers as processes through the proxies, the producer, the
-// timeline of steps; then the drain, a graceful stop and the verdict. Logs (each process, the
-// event timeline, every injected fault) go to the scenario's log directory.
+// front of each (unless the scenario runs without, like the demo), Sync and the workers as
+// processes, the producer, the timeline of steps; then the drain, a graceful stop and the verdict.
+// Logs (each process, the event timeline, every injected fault) go to the scenario's log
+// directory. A caller can watch the run as it goes (the demo's live view).
 import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
@@ -25,10 +26,29 @@ export interface RunOptions {
   /** A client straight to the Kinesis emulator (producer, reshards, lineage). */
   readonly kinesis: KinesisClient
   readonly logDir: string
-  readonly seed: number
+  /** Seeds the proxies' fault decisions. @defaultValue 1 */
+  readonly seed?: number
   readonly logLevel: LogLevel
   /** Called with each event line as it happens. @defaultValue none */
   readonly onEvent?: (line: string) => void
+  /**
+   * Whether workers' lease changes (taken, lost, released) and graceful stops are event lines
+   * too; the chaos timeline leaves them to each worker's log.
+   * @defaultValue false
+   */
+  readonly leaseEvents?: boolean
+  /** Called once the fleet is running and the producer starts, to watch the run. @defaultValue none */
+  readonly onStart?: (view: RunView) => void
+}
+
+/** What a caller can watch while a scenario runs. */
+export interface RunView {
+  readonly streamName: string
+  readonly tableName: string
+  /** Read it, never write it: the runner's ledger. */
+  readonly ledger: Ledger
+  /** The stream's shards as of the last reshard. */
+  readonly shards: () => readonly Shard[]
 }
 
 export interface ScenarioResult {
@@ -90,19 +110,23 @@ export async function runScenario(def: ScenarioDefinition, o: RunOptions): Promi
       )
   }
 
+  const seed = o.seed ?? 1
   const proxies: ChaosProxy[] = []
-  const kinesisProxy = await startChaosProxy({
-    upstream: o.kinesisEndpoint,
-    seed: o.seed,
-    name: 'kinesis',
-  })
-  proxies.push(kinesisProxy)
-  const dynamoProxy = await startChaosProxy({
-    upstream: o.dynamoEndpoint,
-    seed: o.seed + 1,
-    name: 'dynamodb',
-  })
-  proxies.push(dynamoProxy)
+  let kinesisProxy: ChaosProxy | undefined
+  let dynamoProxy: ChaosProxy | undefined
+  if (def.proxied ?? true) {
+    kinesisProxy = await startChaosProxy({ upstream: o.kinesisEndpoint, seed, name: 'kinesis' })
+    proxies.push(kinesisProxy)
+    dynamoProxy = await startChaosProxy({
+      upstream: o.dynamoEndpoint,
+      seed: seed + 1,
+      name: 'dynamodb',
+    })
+    proxies.push(dynamoProxy)
+  }
+  const noProxy = (): never => {
+    throw new Error(`${def.name} runs without chaos proxies`)
+  }
 
   const onMessage = (m: WorkerMessage): void => {
     switch (m.type) {
@@ -115,6 +139,12 @@ export async function runScenario(def: ScenarioDefinition, o: RunOptions): Promi
           `${m.workerId} finished ${m.shardId} (children ${m.childShardIds.join(', ') || 'none'})`,
         )
         break
+      case 'lease':
+        if (o.leaseEvents) event(`${m.workerId} lease ${m.event} ${m.shardId}`)
+        break
+      case 'stopped':
+        if (o.leaseEvents) event(`${m.workerId} stopped and released its leases`)
+        break
       case 'ready':
         break
     }
@@ -122,8 +152,8 @@ export async function runScenario(def: ScenarioDefinition, o: RunOptions): Promi
   const fleet = new Fleet({
     logDir,
     env: {
-      kinesisEndpoint: kinesisProxy.endpoint,
-      dynamoEndpoint: dynamoProxy.endpoint,
+      kinesisEndpoint: kinesisProxy?.endpoint ?? o.kinesisEndpoint,
+      dynamoEndpoint: dynamoProxy?.endpoint ?? o.dynamoEndpoint,
       streamName: stream,
       tableName: table,
       leaseDurationMs: def.leaseDurationMs,
@@ -135,8 +165,12 @@ export async function runScenario(def: ScenarioDefinition, o: RunOptions): Promi
   })
 
   const ctx: ScenarioContext = {
-    kinesisProxy,
-    dynamoProxy,
+    get kinesisProxy() {
+      return kinesisProxy ?? noProxy()
+    },
+    get dynamoProxy() {
+      return dynamoProxy ?? noProxy()
+    },
     async split() {
       const target = shards.filter(isOpen).sort((a, b) => (startKey(a) < startKey(b) ? -1 : 1))[0]!
       const mid =
@@ -200,6 +234,7 @@ export async function runScenario(def: ScenarioDefinition, o: RunOptions): Promi
       ledger,
       now,
     })
+    o.onStart?.({ streamName: stream, tableName: table, ledger, shards: () => shards })
     const at = (s: number): Promise<void> => sleep(Math.max(0, s * 1000 - now()))
     // Each step starts at its time whether or not the ones before have finished: a worker started
     // during a Scan outage is not ready until the outage ends, which is a later step.
@@ -232,8 +267,7 @@ export async function runScenario(def: ScenarioDefinition, o: RunOptions): Promi
         : 'every record processed',
     )
   } finally {
-    kinesisProxy.clearRules()
-    dynamoProxy.clearRules()
+    for (const p of proxies) p.clearRules()
     await Promise.all(proxies.map((p) => p.endOutage()))
     await fleet.stop(10_000)
     for (const p of proxies) {

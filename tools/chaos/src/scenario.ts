@@ -1,9 +1,11 @@
-// What a chaos scenario is: a stream, a fleet, a producer, and a timeline of steps (faults on and
-// off, reshards, kills) that a runner plays against one pair of emulators.
+// What a scenario is: a stream, a fleet, a producer, and a timeline of steps (faults on and off,
+// reshards, kills) that a runner plays against one pair of emulators. The chaos scenarios are
+// these, and so is `pnpm demo` (no proxies, no faults).
 import type { ChaosProxy } from './chaos-proxy.js'
 
 /** What a step can do to the running scenario. */
 export interface ScenarioContext {
+  /** The proxies in front of the emulators; a scenario run without them throws on access. */
   readonly kinesisProxy: ChaosProxy
   readonly dynamoProxy: ChaosProxy
   /** Splits the first open shard in two; resolves once the stream is active again. */
@@ -45,5 +47,11 @@ export interface ScenarioDefinition {
   readonly faultsEndS: number
   /** After production stops, how long to wait for the workers to catch up. */
   readonly drainTimeoutS: number
+  /**
+   * Whether the fleet talks to the emulators through chaos proxies; without them (the demo) it
+   * talks to the emulators straight and no step may touch a proxy.
+   * @defaultValue true
+   */
+  readonly proxied?: boolean
   readonly steps: readonly Step[]
 }

@@ -1,5 +1,7 @@
-// The chaos scenarios' Sync, in its own process and through the proxies like the workers: it keeps
-// the lease table in step with the stream, so it meets the same malformed listings and outages.
+// A fleet's Sync (a chaos scenario's or the demo's), in its own process and, in a chaos scenario,
+// through the proxies like the workers: it keeps the lease table in step with the stream, so new
+// shards from a split or a merge get leases even before a worker reaches a shard's end, and it meets
+// the same malformed listings and outages as the workers.
 import { Sync } from '@kine/sync'
 import { consoleLogger } from '@kine/core'
 import { dynamoClient, kinesisClient } from '@kine-tools/local'

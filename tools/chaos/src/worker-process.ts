@@ -1,8 +1,10 @@
-// One chaos worker: a @kine/lease Consumer in its own process, talking to the services through the
-// chaos proxies with the SDK clients an app would build (HTTP/1.1, the SDK's own retries). Every
-// record it processes (and every shard end) reaches the orchestrator before the handler returns,
-// so the ledger sees a record before it can be checkpointed. Its log (stderr) goes to a file the
-// report points at. SIGTERM stops it gracefully; SIGKILL is a scenario's crash.
+// One worker of a fleet (a chaos scenario's or the demo's): a @kine/lease Consumer in its own
+// process, talking to the services (through the chaos proxies, or straight to the emulators) with
+// the SDK clients an app would build (HTTP/1.1, the SDK's own retries). Every record it processes
+// (and every shard end) reaches the orchestrator before the handler returns, so the ledger sees a
+// record before it can be checkpointed; lease changes and a graceful stop are reported too (the
+// demo's timeline shows them). Its log (stderr) goes to a file the report points at. SIGTERM stops
+// it gracefully; SIGKILL is a scenario's crash.
 import { Consumer } from '@kine/lease'
 import { consoleLogger } from '@kine/core'
 import { dynamoClient, kinesisClient } from '@kine-tools/local'
@@ -28,7 +30,7 @@ const consumer = new Consumer({
   async processRecords(records, ctx) {
     const delivered = records.map((r) => {
       const { key, n } = JSON.parse(decoder.decode(r.data)) as ChaosPayload
-      return { key, n }
+      return { key, n, sequenceNumber: r.sequenceNumber, subSequenceNumber: r.subSequenceNumber }
     })
     if (delivered.length > 0)
       await sendToParent({
@@ -47,10 +49,22 @@ const consumer = new Consumer({
     })
   },
 })
-// The events, in the log beside the faults that caused them.
-consumer.on('leaseTaken', (e) => logger.info({ ...e }, 'chaos: lease taken'))
-consumer.on('leaseLost', (e) => logger.info({ ...e }, 'chaos: lease lost'))
-consumer.on('leaseReleased', (e) => logger.info({ ...e }, 'chaos: lease released'))
+// The events, in the log beside the faults that caused them, and to the orchestrator (not awaited:
+// a lease change is news, not a record the ledger must have before a checkpoint).
+const reportLease = (shardId: string, event: 'taken' | 'lost' | 'released'): void =>
+  void sendToParent({ type: 'lease', workerId: env.workerId, shardId, event }).catch(() => {})
+consumer.on('leaseTaken', (e) => {
+  logger.info({ ...e }, 'chaos: lease taken')
+  reportLease(e.shardId, 'taken')
+})
+consumer.on('leaseLost', (e) => {
+  logger.info({ ...e }, 'chaos: lease lost')
+  reportLease(e.shardId, 'lost')
+})
+consumer.on('leaseReleased', (e) => {
+  logger.info({ ...e }, 'chaos: lease released')
+  reportLease(e.shardId, 'released')
+})
 consumer.on('shardEnded', (e) => logger.info({ ...e }, 'chaos: shard ended'))
 consumer.on('error', (e) => logger.warn({ ...e }, 'chaos: consumer error event'))
 
@@ -58,11 +72,14 @@ let stopping = false
 process.on('SIGTERM', () => {
   if (stopping) return
   stopping = true
-  void consumer.stop().finally(() => {
-    kinesis.destroy()
-    dynamodb.destroy()
-    process.disconnect?.()
-  })
+  void consumer
+    .stop()
+    .then(() => sendToParent({ type: 'stopped', workerId: env.workerId }))
+    .finally(() => {
+      kinesis.destroy()
+      dynamodb.destroy()
+      process.disconnect?.()
+    })
 })
 
 await consumer.start()

@@ -1,5 +1,5 @@
 // The demo's scenario as a test: the same program `pnpm demo` runs (split, merge, SIGKILL of a
-// worker, a new worker), judged by its own ledger. Serial: it runs five processes and kinesis-local.
+// worker, a new worker), judged by its ledger. Serial: it runs five processes and kinesis-local.
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
