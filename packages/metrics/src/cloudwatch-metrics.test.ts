@@ -126,7 +126,7 @@ describe('CloudWatchMetrics', () => {
     const failure = awsError('InternalServiceError', 500)
     const fake = fakeClient([failure, failure, failure, failure])
     const { logger, warn } = spyLogger()
-    const { metrics, clock } = sink(fake.client, { retries: 2, retryDelay: 1000, logger })
+    const { metrics, clock } = sink(fake.client, { maxRetries: 2, retryBaseDelayMs: 1000, logger })
     metrics.record('Checkpoints', 1, 'Count', shard)
     metrics.record('Checkpoints', 1, 'Count', shard)
     await clock.advance(60_000)
@@ -154,7 +154,7 @@ describe('CloudWatchMetrics', () => {
 
   it("retries CloudWatch's Throttling error and delivers once the service recovers", async () => {
     const fake = fakeClient([awsError('Throttling', 400), 'ok'])
-    const { metrics, clock } = sink(fake.client, { retryDelay: 10 })
+    const { metrics, clock } = sink(fake.client, { retryBaseDelayMs: 10 })
     metrics.record('Checkpoints', 3, 'Count', shard)
     await clock.advance(60_000)
     await clock.advance(10)
@@ -266,8 +266,8 @@ describe('CloudWatchMetrics', () => {
       cloudwatch: {},
       namespace: 'AWS/Kinesis',
       level: 'verbose',
-      flushInterval: 0,
-      retries: -1,
+      flushIntervalMs: 0,
+      maxRetries: -1,
       dimensions: { StreamName: 'x', App: '' },
     } as unknown as CloudWatchMetricsOptions
     let error: unknown
@@ -282,8 +282,8 @@ describe('CloudWatchMetrics', () => {
       'cloudwatch',
       'namespace',
       'level',
-      'flushInterval',
-      'retries',
+      'flushIntervalMs',
+      'maxRetries',
       'dimensions.StreamName',
       'dimensions.App',
     ])

@@ -31,19 +31,19 @@ export interface CloudWatchMetricsOptions extends MetricsOptions {
    * client's own, before its data are dropped. Other errors drop at once.
    * @defaultValue `3`
    */
-  readonly retries?: number
+  readonly maxRetries?: number
   /**
    * Milliseconds before the first retry; each further retry waits twice as long (up to 30 s),
    * with jitter.
    * @defaultValue `1_000`
    */
-  readonly retryDelay?: number
+  readonly retryBaseDelayMs?: number
 }
 
-/** Default of {@link CloudWatchMetricsOptions.retries}. */
-export const DEFAULT_RETRIES = 3
-/** Default of {@link CloudWatchMetricsOptions.retryDelay}, in milliseconds. */
-export const DEFAULT_RETRY_DELAY_MS = 1_000
+/** Default of {@link CloudWatchMetricsOptions.maxRetries}. */
+export const DEFAULT_MAX_RETRIES = 3
+/** Default of {@link CloudWatchMetricsOptions.retryBaseDelayMs}, in milliseconds. */
+export const DEFAULT_RETRY_BASE_DELAY_MS = 1_000
 const MAX_RETRY_DELAY_MS = 30_000
 
 /**
@@ -60,8 +60,8 @@ const MAX_RETRY_DELAY_MS = 30_000
 export class CloudWatchMetrics implements MetricsSink {
   readonly #client: CloudWatchClient
   readonly #namespace: string
-  readonly #retries: number
-  readonly #retryDelay: number
+  readonly #maxRetries: number
+  readonly #retryBaseDelayMs: number
   readonly #clock: Clock
   readonly #core: SinkCore
   #sending: Promise<void> | undefined
@@ -77,14 +77,14 @@ export class CloudWatchMetrics implements MetricsSink {
     const resolved = resolveMetricsOptions(validator)
     validator
       .withMethods('cloudwatch', ['send'])
-      .nonNegativeInteger('retries', { optional: true })
-      .number('retryDelay', { min: 0, optional: true })
+      .nonNegativeInteger('maxRetries', { optional: true })
+      .number('retryBaseDelayMs', { min: 0, optional: true })
       .throwIfInvalid()
 
     this.#client = options.cloudwatch
     this.#namespace = resolved.namespace
-    this.#retries = options.retries ?? DEFAULT_RETRIES
-    this.#retryDelay = options.retryDelay ?? DEFAULT_RETRY_DELAY_MS
+    this.#maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES
+    this.#retryBaseDelayMs = options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS
     this.#clock = resolved.clock
     this.#core = new SinkCore(resolved, {
       tick: () => {
@@ -179,7 +179,7 @@ export class CloudWatchMetrics implements MetricsSink {
         this.#failures++
         // CloudWatch names its throttle `Throttling` (HTTP 400), unlike Kinesis and DynamoDB.
         const retryable = isRetryableAwsError(error) || awsErrorName(error) === 'Throttling'
-        if (!retryable || attempt >= this.#retries) {
+        if (!retryable || attempt >= this.#maxRetries) {
           this.#sendDropped += request.values
           this.#core.warn(
             {
@@ -192,7 +192,10 @@ export class CloudWatchMetrics implements MetricsSink {
           )
           return
         }
-        const delay = backoffDelay(attempt, { baseMs: this.#retryDelay, capMs: MAX_RETRY_DELAY_MS })
+        const delay = backoffDelay(attempt, {
+          baseMs: this.#retryBaseDelayMs,
+          capMs: MAX_RETRY_DELAY_MS,
+        })
         this.#core.logger.debug(
           { err: error, attempt: attempt + 1, delay },
           'PutMetricData failed; retrying',

@@ -1,8 +1,8 @@
 // @kine/metrics: CloudWatch adapters for kine's MetricsSink (PutMetricData and Embedded Metric Format).
 export {
   CloudWatchMetrics,
-  DEFAULT_RETRIES,
-  DEFAULT_RETRY_DELAY_MS,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_RETRY_BASE_DELAY_MS,
   type CloudWatchMetricsOptions,
 } from './cloudwatch-metrics.js'
 export { EmfMetrics, type EmfMetricsOptions, type EmfOutput } from './emf-metrics.js'

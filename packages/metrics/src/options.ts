@@ -32,7 +32,7 @@ export interface MetricsOptions {
    * datum per metric, dimensions and unit.
    * @defaultValue `60_000` (CloudWatch's standard resolution)
    */
-  readonly flushInterval?: number
+  readonly flushIntervalMs?: number
   /**
    * Most aggregated data held, waiting for the next flush or for a send to succeed. When full,
    * the oldest datum is dropped (and counted in `stats().dropped`).
@@ -60,7 +60,7 @@ export interface MetricsOptions {
 
 /** Default of {@link MetricsOptions.level}. */
 export const DEFAULT_LEVEL: MetricsLevel = 'summary'
-/** Default of {@link MetricsOptions.flushInterval}, in milliseconds. */
+/** Default of {@link MetricsOptions.flushIntervalMs}, in milliseconds. */
 export const DEFAULT_FLUSH_INTERVAL_MS = 60_000
 /** Default of {@link MetricsOptions.maxBufferedData}. */
 export const DEFAULT_MAX_BUFFERED_DATA = 10_000
@@ -76,7 +76,7 @@ export interface ResolvedMetricsOptions {
   readonly namespace: string
   readonly dimensions: readonly Dimension[]
   readonly level: MetricsLevel
-  readonly flushInterval: number
+  readonly flushIntervalMs: number
   readonly maxBufferedData: number
   readonly mapboxKineStack: string | undefined
   readonly logger: Logger
@@ -99,7 +99,7 @@ export function resolveMetricsOptions(validator: OptionsValidator): ResolvedMetr
   const v = validator
   v.nonEmptyString('namespace')
     .oneOf('level', LEVELS, { optional: true })
-    .number('flushInterval', { min: 1, optional: true })
+    .number('flushIntervalMs', { min: 1, optional: true })
     .positiveInteger('maxBufferedData', { optional: true })
     .nonEmptyString('mapboxKineStack', { optional: true })
     .withMethods('logger', ['warn', 'debug'], { optional: true })
@@ -151,7 +151,8 @@ export function resolveMetricsOptions(validator: OptionsValidator): ResolvedMetr
     namespace: typeof namespace === 'string' ? namespace : '',
     dimensions,
     level: (options('level') as MetricsLevel | undefined) ?? DEFAULT_LEVEL,
-    flushInterval: (options('flushInterval') as number | undefined) ?? DEFAULT_FLUSH_INTERVAL_MS,
+    flushIntervalMs:
+      (options('flushIntervalMs') as number | undefined) ?? DEFAULT_FLUSH_INTERVAL_MS,
     maxBufferedData:
       (options('maxBufferedData') as number | undefined) ?? DEFAULT_MAX_BUFFERED_DATA,
     mapboxKineStack: stack as string | undefined,

@@ -37,7 +37,7 @@ export class SinkCore {
     this.buffer = new MetricBuffer(resolved)
     this.#loop = new FlushLoop({
       clock: resolved.clock,
-      interval: resolved.flushInterval,
+      interval: resolved.flushIntervalMs,
       signal: resolved.signal,
       tick: hooks.tick,
       onClose: hooks.onClose,

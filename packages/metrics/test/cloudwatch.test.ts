@@ -205,8 +205,8 @@ describe('CloudWatchMetrics → local CloudWatch', () => {
     const metrics = new CloudWatchMetrics({
       cloudwatch: singleAttemptClient,
       namespace: 'Kine/Test',
-      retries: 3,
-      retryDelay: 20,
+      maxRetries: 3,
+      retryBaseDelayMs: 20,
     })
     receiver.failNext(2, 503)
     metrics.record('Checkpoints', 1, 'Count', shardDims(1))
@@ -241,8 +241,8 @@ describe('CloudWatchMetrics → local CloudWatch', () => {
       cloudwatch: singleAttemptClient,
       namespace: 'Kine/Test',
       level: 'detailed',
-      retries: 2,
-      retryDelay: 10,
+      maxRetries: 2,
+      retryBaseDelayMs: 10,
       maxBufferedData: 100,
       logger,
     })
@@ -287,7 +287,7 @@ describe('CloudWatchMetrics → local CloudWatch', () => {
     const metrics = new CloudWatchMetrics({
       cloudwatch: client,
       namespace: 'Kine/Test',
-      flushInterval: 100,
+      flushIntervalMs: 100,
       clock: countingClock,
     })
     metrics.record('LeasesTaken', 1, 'Count', shardDims(1))
