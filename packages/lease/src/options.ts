@@ -35,9 +35,9 @@ export const DEFAULT_LEASE_DURATION_MS = 10_000
 /** Handler retries before the failure policy applies. */
 export const DEFAULT_HANDLER_RETRIES = 3
 /** First wait before retrying a failed batch. */
-export const DEFAULT_HANDLER_RETRY_BASE_MS = 1_000
+export const DEFAULT_HANDLER_RETRY_BASE_DELAY_MS = 1_000
 /** Longest wait between retries of a failed batch. */
-export const DEFAULT_HANDLER_RETRY_MAX_MS = 30_000
+export const DEFAULT_HANDLER_RETRY_MAX_DELAY_MS = 30_000
 /** Delivered batches per shard that may lack an acknowledged checkpoint (batch checkpointing). */
 export const DEFAULT_MAX_UNCHECKPOINTED_BATCHES = 2
 /** How long stop() lets in-flight handlers finish before abandoning them without a checkpoint. */
@@ -144,14 +144,14 @@ export interface ConsumerOptions {
   readonly handlerRetries?: number
   /**
    * First backoff between retries of a failed batch; doubles, with jitter.
-   * @defaultValue 1_000 ({@link DEFAULT_HANDLER_RETRY_BASE_MS})
+   * @defaultValue 1_000 ({@link DEFAULT_HANDLER_RETRY_BASE_DELAY_MS})
    */
-  readonly handlerRetryBaseMs?: number
+  readonly handlerRetryBaseDelayMs?: number
   /**
    * Longest backoff between retries of a failed batch.
-   * @defaultValue 30_000 ({@link DEFAULT_HANDLER_RETRY_MAX_MS})
+   * @defaultValue 30_000 ({@link DEFAULT_HANDLER_RETRY_MAX_DELAY_MS})
    */
-  readonly handlerRetryMaxMs?: number
+  readonly handlerRetryMaxDelayMs?: number
   /**
    * After the retries: `'retry-forever'` keeps retrying at the longest backoff; `'release-lease'`
    * gives the shard up (checkpointed up to the last good batch) for another worker or a later
@@ -196,7 +196,7 @@ export interface ConsumerOptions {
    * Per-shard Kinesis limits for the reader, or `'unlimited'` (emulators).
    * @defaultValue the Kinesis limits
    */
-  readonly readerLimits?: ReaderLimits | 'unlimited'
+  readonly limits?: ReaderLimits | 'unlimited'
   /**
    * Stops the Consumer as `stop()` does.
    * @defaultValue none
@@ -239,8 +239,8 @@ export interface ResolvedOptions {
   readonly checkpointing: 'batch' | 'manual'
   readonly maxUncheckpointedBatches: number
   readonly handlerRetries: number
-  readonly handlerRetryBaseMs: number
-  readonly handlerRetryMaxMs: number
+  readonly handlerRetryBaseDelayMs: number
+  readonly handlerRetryMaxDelayMs: number
   readonly onHandlerFailure: HandlerFailurePolicy
   readonly maxProcessTimeMs: number
   readonly onSlowHandler: SlowHandlerPolicy
@@ -248,7 +248,7 @@ export interface ResolvedOptions {
   readonly noLeasesWarningMs: number
   readonly limit: number | undefined
   readonly idleWaitMs: number | undefined
-  readonly readerLimits: ReaderLimits | 'unlimited' | undefined
+  readonly limits: ReaderLimits | 'unlimited' | undefined
   readonly signal: AbortSignal | undefined
   readonly logger: Logger
   readonly metrics: MetricsSink
@@ -283,8 +283,8 @@ export function resolveOptions(options: ConsumerOptions): ResolvedOptions {
     .number('handoffTimeoutMs', { optional: true, min: 0, integer: true })
     .oneOf('checkpointing', ['batch', 'manual'], { optional: true })
     .nonNegativeInteger('handlerRetries', { optional: true })
-    .number('handlerRetryBaseMs', { optional: true, min: 0 })
-    .number('handlerRetryMaxMs', { optional: true, min: 0 })
+    .number('handlerRetryBaseDelayMs', { optional: true, min: 0 })
+    .number('handlerRetryMaxDelayMs', { optional: true, min: 0 })
     .oneOf('onHandlerFailure', ['retry-forever', 'release-lease', 'stop'], { optional: true })
     .oneOf('onSlowHandler', ['report', 'release-lease'], { optional: true })
     .number('stopTimeoutMs', { optional: true, min: 0 })
@@ -318,11 +318,11 @@ export function resolveOptions(options: ConsumerOptions): ResolvedOptions {
     // owner reads.
     v.check(handoff >= f, `handoffTimeoutMs: must be at least leaseDurationMs (${f})`)
   }
-  const base = v.value('handlerRetryBaseMs')
-  const cap = v.value('handlerRetryMaxMs')
+  const base = v.value('handlerRetryBaseDelayMs')
+  const cap = v.value('handlerRetryMaxDelayMs')
   v.check(
     !(typeof base === 'number' && typeof cap === 'number' && base > cap),
-    'handlerRetryBaseMs: must not exceed handlerRetryMaxMs',
+    'handlerRetryBaseDelayMs: must not exceed handlerRetryMaxDelayMs',
   )
   v.throwIfInvalid()
 
@@ -349,8 +349,8 @@ export function resolveOptions(options: ConsumerOptions): ResolvedOptions {
         ? DEFAULT_MAX_UNCHECKPOINTED_BATCHES
         : Infinity),
     handlerRetries: options.handlerRetries ?? DEFAULT_HANDLER_RETRIES,
-    handlerRetryBaseMs: options.handlerRetryBaseMs ?? DEFAULT_HANDLER_RETRY_BASE_MS,
-    handlerRetryMaxMs: options.handlerRetryMaxMs ?? DEFAULT_HANDLER_RETRY_MAX_MS,
+    handlerRetryBaseDelayMs: options.handlerRetryBaseDelayMs ?? DEFAULT_HANDLER_RETRY_BASE_DELAY_MS,
+    handlerRetryMaxDelayMs: options.handlerRetryMaxDelayMs ?? DEFAULT_HANDLER_RETRY_MAX_DELAY_MS,
     onHandlerFailure: options.onHandlerFailure ?? 'retry-forever',
     maxProcessTimeMs: options.maxProcessTimeMs ?? Infinity,
     onSlowHandler: options.onSlowHandler ?? 'report',
@@ -358,7 +358,7 @@ export function resolveOptions(options: ConsumerOptions): ResolvedOptions {
     noLeasesWarningMs: options.noLeasesWarningMs ?? DEFAULT_NO_LEASES_WARNING_MS,
     limit: options.limit,
     idleWaitMs: options.idleWaitMs,
-    readerLimits: options.readerLimits,
+    limits: options.limits,
     signal: options.signal,
     logger: options.logger ?? silentLogger,
     metrics: options.metrics ?? noopMetrics,

@@ -85,7 +85,7 @@ export async function runPipeline(worker: Worker, h: HeldLease): Promise<void> {
           }
         : {}),
       ...(o.limit !== undefined ? { limit: o.limit } : {}),
-      ...(o.readerLimits !== undefined ? { limits: o.readerLimits } : {}),
+      ...(o.limits !== undefined ? { limits: o.limits } : {}),
       ...(o.idleWaitMs !== undefined ? { idleWaitMs: o.idleWaitMs } : {}),
       clock: o.clock,
       logger: worker.logger,
@@ -312,8 +312,8 @@ async function runHandler(
         }
       }
       const delay = backoffDelay(Math.min(attempt - 1, 30), {
-        baseMs: o.handlerRetryBaseMs,
-        capMs: o.handlerRetryMaxMs,
+        baseMs: o.handlerRetryBaseDelayMs,
+        capMs: o.handlerRetryMaxDelayMs,
         random: o.random,
       })
       await o.clock.sleep(delay, signal)

@@ -153,9 +153,9 @@ export function testConsumer(
     dynamodb: clients.dynamodb,
     leaseDurationMs: 2_000,
     idleWaitMs: 50,
-    readerLimits: 'unlimited',
-    handlerRetryBaseMs: 50,
-    handlerRetryMaxMs: 200,
+    limits: 'unlimited',
+    handlerRetryBaseDelayMs: 50,
+    handlerRetryMaxDelayMs: 200,
     stopTimeoutMs: 5_000,
     ...more,
     async processRecords(records, ctx) {

@@ -58,7 +58,7 @@ const consumer = new Consumer({
   tableName,
   kinesis,
   dynamodb,
-  ...(defaultLimits ? {} : { readerLimits: 'unlimited' as const }),
+  ...(defaultLimits ? {} : { limits: 'unlimited' as const }),
   processRecords(batch, ctx) {
     calls++
     for (const record of batch) {
