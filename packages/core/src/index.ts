@@ -80,6 +80,7 @@ export {
   type Checkpoint,
   type CheckpointSentinel,
 } from './lease-item.js'
+export type { InitialPosition } from './initial-position.js'
 export {
   createLeaseTableInput,
   ensureLeaseTable,

@@ -11,10 +11,11 @@ import {
   type KineRecord,
   type Logger,
   type MetricsSink,
+  type InitialPosition,
   type RecordPosition,
 } from '@kine/core'
 import { Consumer } from './consumer.js'
-import type { ConsumerOptions, InitialPosition } from './options.js'
+import type { ConsumerOptions } from './options.js'
 
 /** A record in the original's (AWS SDK v2) shape. */
 export interface LegacyRecord {

@@ -2,6 +2,7 @@
 // worker.ts; this class is the stable surface.
 
 import type { ConsumerEvents, ConsumerListener } from './context.js'
+import type { LeasePhase } from './held-lease.js'
 import { resolveOptions, type ConsumerOptions } from './options.js'
 import { Worker } from './worker.js'
 
@@ -9,7 +10,7 @@ import { Worker } from './worker.js'
 export interface HeldLeaseInfo {
   readonly shardId: string
   /** `running`, `handoff-in` (waiting for the previous owner), `handoff-out`, `stopping`. */
-  readonly phase: string
+  readonly phase: LeasePhase
 }
 
 /**

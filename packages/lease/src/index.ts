@@ -1,5 +1,7 @@
 // @kine/lease: the worker that shares a Kinesis stream's shards through DynamoDB leases.
 export { Consumer, type HeldLeaseInfo } from './consumer.js'
+export type { LeasePhase } from './held-lease.js'
+export type { InitialPosition } from '@kine/core'
 export {
   DEFAULT_LEASE_DURATION_MS,
   DEFAULT_HANDLER_RETRIES,
@@ -9,7 +11,6 @@ export {
   DEFAULT_MAX_UNCHECKPOINTED_BATCHES,
   DEFAULT_NO_LEASES_WARNING_MS,
   type ConsumerOptions,
-  type InitialPosition,
   type HandlerFailurePolicy,
   type SlowHandlerPolicy,
 } from './options.js'

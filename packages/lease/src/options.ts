@@ -11,18 +11,13 @@ import {
   silentLogger,
   systemClock,
   type Clock,
+  type InitialPosition,
   type KineRecord,
   type Logger,
   type MetricsSink,
   type ReaderLimits,
 } from '@kine/core'
 import type { LeaseLostInfo, RecordsContext, ShardContext, ShardEndContext } from './context.js'
-
-/**
- * Where a new lease starts when this worker is configured for it (rule 7 of docs/lease-protocol.md:
- * the lease item decides).
- */
-export type InitialPosition = 'TRIM_HORIZON' | 'LATEST' | { readonly timestamp: Date }
 
 /** What a shard's pipeline does once a batch has failed `handlerRetries + 1` times. */
 export type HandlerFailurePolicy = 'retry-forever' | 'release-lease' | 'stop'

@@ -32,7 +32,7 @@ import {
 } from '@kine/core'
 import type { LeaseLostReason } from './context.js'
 import { ConsumerEmitter } from './events.js'
-import { HeldLease } from './held-lease.js'
+import { HeldLease, type LeasePhase } from './held-lease.js'
 import { LeaseStore } from './lease-store.js'
 import { LeaseWatch, planLeases } from './lease-plan.js'
 import type { HandlerFailurePolicy, ResolvedOptions } from './options.js'
@@ -91,7 +91,7 @@ export class Worker {
   }
 
   /** Shard ids of the leases held now, by phase. */
-  held(): { shardId: string; phase: string }[] {
+  held(): { shardId: string; phase: LeasePhase }[] {
     return [...this.#held.values()].map((h) => ({ shardId: h.shardId, phase: h.phase }))
   }
 

@@ -4,8 +4,13 @@
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import { consoleLogger, InvalidConfigError, type Logger, type MetricsSink } from '@kine/core'
-import type { InitialPosition } from './options.js'
+import {
+  consoleLogger,
+  InvalidConfigError,
+  type InitialPosition,
+  type Logger,
+  type MetricsSink,
+} from '@kine/core'
 import { Sync } from './sync.js'
 
 /** The original's sync config, plus the position its successor needs. */

@@ -6,8 +6,8 @@ export {
   DEFAULT_PAGE_SIZE,
   DEFAULT_SHARD_GONE_CONFIRM_MS,
   type SyncOptions,
-  type InitialPosition,
 } from './options.js'
+export type { InitialPosition } from '@kine/core'
 export {
   planSync,
   type SyncPlan,

@@ -8,13 +8,11 @@ import {
   silentLogger,
   systemClock,
   type Clock,
+  type InitialPosition,
   type Logger,
   type MetricsSink,
 } from '@kine/core'
 import type { InitialSentinel } from './plan.js'
-
-/** Where the first pass's leases start: a sentinel, or a point in time (`AT_TIMESTAMP`). */
-export type InitialPosition = 'TRIM_HORIZON' | 'LATEST' | { readonly timestamp: Date }
 
 export interface SyncOptions {
   /** The stream whose shards the table mirrors. */
