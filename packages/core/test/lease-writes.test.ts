@@ -1,14 +1,18 @@
-// The lease-table writes against real engines: dynalite, and Amazon's own DynamoDB Local (when
-// Java is there), with the same suite, so an emulator bug can neither hide nor fake a result.
-// Each test works on its own leaseKey in one shared table per engine. "rule N" is rule N of
-// docs/lease-protocol.md.
+// The lease-table contract: every lease write, ensureLeaseTable, scanLeases and what DynamoDB
+// charges for them, run as one suite against three engines: the in-memory table of
+// @kine/core/testing, dynalite, and Amazon's own DynamoDB Local (when Java is there), so an
+// emulator bug can neither hide nor fake a result, and the in-memory table is held to what the
+// real engines do. Each test works on its own leaseKey in one shared table per engine. "rule N" is
+// rule N of docs/lease-protocol.md.
 
 import {
   DeleteItemCommand,
   DescribeTableCommand,
   GetItemCommand,
   PutItemCommand,
+  ScanCommand,
   UpdateItemCommand,
+  type AttributeValue,
   type DeleteItemCommandInput,
   type DynamoDBClient,
   type PutItemCommandInput,
@@ -17,6 +21,7 @@ import {
 import { dynamoClient, javaAvailable, startDynamo } from '@kine-tools/local'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  awsErrorName,
   beginHandoffInput,
   checkpointLeaseInput,
   clearCheckpointOwnerInput,
@@ -35,15 +40,18 @@ import {
   markShardAbsentInput,
   releaseLeaseInput,
   renewLeaseInput,
+  scanLeases,
   takeLeaseInput,
   type Lease,
   type LeaseItem,
 } from '../src/index.js'
+import { InMemoryDynamoDB } from '../src/testing/index.js'
 
-type Engine = 'dynalite' | 'dynamodb-local'
+type Engine = 'in-memory' | 'dynalite' | 'dynamodb-local'
 
 const hasJava = javaAvailable()
 const ENGINES: { engine: Engine; title: string; skip: boolean }[] = [
+  { engine: 'in-memory', title: 'the in-memory table (@kine/core/testing)', skip: false },
   { engine: 'dynalite', title: 'dynalite', skip: false },
   {
     engine: 'dynamodb-local',
@@ -81,14 +89,21 @@ describe.each(ENGINES)('lease writes on $title', ({ engine, skip }) => {
     let stop: (() => Promise<void>) | undefined
     let client: DynamoDBClient
 
+    let memory: InMemoryDynamoDB | undefined
+
     beforeAll(async () => {
-      const dynamo = await startDynamo({ engine })
-      stop = () => dynamo.stop()
-      // DynamoDB Local 2+ refuses access key ids that are not alphanumeric
-      // (UnrecognizedClientException); @kine-tools/local's dummy 'kine-local' has a hyphen.
-      client = dynamoClient(dynamo.endpoint, {
-        config: { credentials: { accessKeyId: 'kinelocal', secretAccessKey: 'kinelocal' } },
-      })
+      if (engine === 'in-memory') {
+        memory = new InMemoryDynamoDB()
+        client = memory.asClient()
+      } else {
+        const dynamo = await startDynamo({ engine })
+        stop = () => dynamo.stop()
+        // DynamoDB Local 2+ refuses access key ids that are not alphanumeric
+        // (UnrecognizedClientException); @kine-tools/local's dummy 'kine-local' has a hyphen.
+        client = dynamoClient(dynamo.endpoint, {
+          config: { credentials: { accessKeyId: 'kinelocal', secretAccessKey: 'kinelocal' } },
+        })
+      }
       await ensureLeaseTable(client, TABLE)
     })
 
@@ -231,7 +246,7 @@ describe.each(ENGINES)('lease writes on $title', ({ engine, skip }) => {
         const returned = await refused(
           renewLeaseInput(TABLE, { leaseKey: key, owner: 'a', counter: 3 }),
         )
-        if (engine === 'dynamodb-local') expect(returned).toEqual(await item(key))
+        if (engine !== 'dynalite') expect(returned).toEqual(await item(key))
         // dynalite ignores ReturnValuesOnConditionCheckFailure: callers fall back to GetItem.
         else expect(returned).toBeUndefined()
       })
@@ -714,6 +729,352 @@ describe.each(ENGINES)('lease writes on $title', ({ engine, skip }) => {
           ),
         )
         expect(await item(marked)).toBeUndefined()
+      })
+    })
+
+    describe('table errors', () => {
+      it('answers ResourceNotFoundException for a missing table and ResourceInUseException for creating an existing one', async () => {
+        const error = await client
+          .send(new GetItemCommand({ TableName: 'kine-missing', Key: { leaseKey: { S: 'x' } } }))
+          .catch((e: unknown) => e)
+        expect(awsErrorName(error)).toBe('ResourceNotFoundException')
+        const { CreateTableCommand } = await import('@aws-sdk/client-dynamodb')
+        const { createLeaseTableInput } = await import('../src/lease-table.js')
+        const again = await client
+          .send(new CreateTableCommand(createLeaseTableInput(TABLE)))
+          .catch((e: unknown) => e)
+        expect(awsErrorName(again)).toBe('ResourceInUseException')
+      })
+
+      it('refuses a call whose signal is already aborted, writing nothing', async () => {
+        const key = shardId()
+        const controller = new AbortController()
+        controller.abort()
+        const error = await client
+          .send(new PutItemCommand(createLeaseInput(TABLE, newLease(key))), {
+            abortSignal: controller.signal,
+          })
+          .catch((e: unknown) => e)
+        expect(awsErrorName(error)).toBe('AbortError')
+        expect(await item(key)).toBeUndefined()
+      })
+    })
+
+    describe('expression semantics', () => {
+      /** Applies `SET #n = :n` under `condition`; true when the write applied. */
+      async function when(
+        key: string,
+        condition: string,
+        values: Record<string, AttributeValue> = {},
+      ): Promise<boolean> {
+        const names: Record<string, string> = { '#n': 'n' }
+        for (const a of ['leaseOwner', 'leaseCounter', 'checkpoint', 'parentShardId', 'x']) {
+          if (condition.includes(`#${a}`)) names[`#${a}`] = a
+        }
+        try {
+          await client.send(
+            new UpdateItemCommand({
+              TableName: TABLE,
+              Key: { leaseKey: { S: key } },
+              UpdateExpression: 'SET #n = :n',
+              ConditionExpression: condition,
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: { ':n': { N: '1' }, ...values },
+            }),
+          )
+          return true
+        } catch (error) {
+          if (isConditionalCheckFailed(error)) return false
+          throw error
+        }
+      }
+
+      it('compares numbers as numbers, and a missing attribute is unequal to anything', async () => {
+        const key = await held('a', 10, { parentShardIds: ['shardId-p1', 'shardId-p2'] })
+        expect(await when(key, '#leaseCounter = :v', { ':v': { N: '10.0' } })).toBe(true)
+        expect(await when(key, '#leaseCounter < :v', { ':v': { N: '9' } })).toBe(false)
+        expect(await when(key, '#leaseCounter < :v', { ':v': { N: '11' } })).toBe(true)
+        expect(await when(key, '#leaseCounter = :v', { ':v': { S: '10' } })).toBe(false)
+        expect(await when(key, '#x <> :v', { ':v': { S: 'y' } })).toBe(true)
+        expect(await when(key, '#x = :v', { ':v': { S: 'y' } })).toBe(false)
+        expect(await when(key, '#x < :v', { ':v': { N: '1' } })).toBe(false)
+        expect(
+          await when(key, '#parentShardId = :v', { ':v': { SS: ['shardId-p2', 'shardId-p1'] } }),
+        ).toBe(true)
+      })
+
+      it('evaluates AND, OR, NOT and parentheses with their precedence', async () => {
+        const key = await held('a', 10)
+        const v = { ':a': { S: 'a' }, ':b': { S: 'b' } }
+        expect(await when(key, '#leaseOwner = :b OR #leaseOwner = :a AND #x = :a', v)).toBe(false)
+        expect(await when(key, '(#leaseOwner = :b OR #leaseOwner = :a) AND NOT #x = :a', v)).toBe(
+          true,
+        )
+        expect(
+          await when(key, 'NOT (#leaseOwner = :a OR attribute_exists(#x))', { ':a': { S: 'a' } }),
+        ).toBe(false)
+        expect(await when(key, 'NOT attribute_exists(#x) AND attribute_exists(#leaseOwner)')).toBe(
+          true,
+        )
+      })
+
+      it('evaluates a condition on a missing item against no attributes', async () => {
+        const key = shardId()
+        expect(await when(key, 'attribute_exists(#leaseOwner)')).toBe(false)
+        expect(await when(key, '#leaseOwner <> :a', { ':a': { S: 'a' } })).toBe(true)
+        // The update then created the item from its key and the SET alone.
+        expect(await item(key)).toEqual({ leaseKey: { S: key }, n: { N: '1' } })
+      })
+
+      it('refuses bad syntax and unused or undefined placeholders with a ValidationException', async () => {
+        const key = await held('a', 10)
+        const refusals = await Promise.all([
+          when(key, '#leaseCounter == :v', { ':v': { N: '10' } }).catch((e: unknown) => e),
+          when(key, 'attribute_exists(#leaseCounter)', { ':unused': { N: '1' } }).catch(
+            (e: unknown) => e,
+          ),
+          when(key, '#leaseCounter = :undefined').catch((e: unknown) => e),
+          when(key, 'no_such_function(#leaseCounter)').catch((e: unknown) => e),
+        ])
+        expect(refusals.map(awsErrorName)).toEqual([
+          'ValidationException',
+          'ValidationException',
+          'ValidationException',
+          'ValidationException',
+        ])
+        expect((await lease(key)).leaseCounter).toBe(10)
+        expect(await item(key)).not.toHaveProperty('n')
+      })
+    })
+
+    describe('scan', () => {
+      it('pages with Limit and ExclusiveStartKey through every item exactly once', async () => {
+        const table = 'kine-paging'
+        await ensureLeaseTable(client, table)
+        const keys = ['a', 'b', 'c', 'd', 'e'].map((k) => `shardId-${k}`)
+        for (const k of keys)
+          await client.send(new PutItemCommand(createLeaseInput(table, newLease(k))))
+        const seen: string[] = []
+        let start: Record<string, AttributeValue> | undefined
+        let pages = 0
+        do {
+          const page = await client.send(
+            new ScanCommand({
+              TableName: table,
+              Limit: 2,
+              ConsistentRead: true,
+              ...(start ? { ExclusiveStartKey: start } : {}),
+            }),
+          )
+          pages += 1
+          expect(page.Items?.length).toBeLessThanOrEqual(2)
+          expect(page.Count).toBe(page.Items?.length)
+          for (const i of page.Items ?? []) seen.push(i.leaseKey?.S ?? '?')
+          start = page.LastEvaluatedKey
+        } while (start !== undefined)
+        expect(pages).toBeGreaterThanOrEqual(3)
+        expect(seen.sort()).toEqual(keys)
+      })
+
+      it('scanLeases reads every page of a table larger than one 1 MB page', async () => {
+        const table = 'kine-big'
+        await ensureLeaseTable(client, table)
+        const blob = 'x'.repeat(350_000)
+        const keys = Array.from({ length: 8 }, (_, i) => `shardId-big-${i}`)
+        for (const k of keys) {
+          await client.send(
+            new PutItemCommand(
+              createLeaseInput(table, newLease(k, { extraAttributes: { blob: { S: blob } } })),
+            ),
+          )
+        }
+        let scans = 0
+        const counting = {
+          send: (command: ScanCommand, options?: { abortSignal?: AbortSignal }) => {
+            scans += 1
+            return client.send(command, options)
+          },
+        } as unknown as DynamoDBClient
+        const { leases, invalid } = await scanLeases(counting, table)
+        expect(invalid).toEqual([])
+        expect(leases.map((l) => l.leaseKey).sort()).toEqual(keys)
+        expect(leases.every((l) => l.extraAttributes?.blob?.S === blob)).toBe(true)
+        expect(scans).toBeGreaterThanOrEqual(3)
+      })
+    })
+
+    describe('consumed capacity (on-demand units by item size)', () => {
+      // Item size: UTF-8 bytes of each attribute name plus its value; a number one byte per two
+      // significant digits plus one. `leaseKey` (8) + 'cap-NN' (6) + `d` (1) = 15 bytes + d's value.
+      const R = 'TOTAL' as const
+      const capKey = (n: number): string => `cap-${String(n).padStart(2, '0')}`
+
+      async function put(item: LeaseItem): Promise<number | undefined> {
+        const out = await client.send(
+          new PutItemCommand({ TableName: TABLE, Item: item, ReturnConsumedCapacity: R }),
+        )
+        return out.ConsumedCapacity?.CapacityUnits
+      }
+
+      async function get(n: number, consistent: boolean): Promise<number | undefined> {
+        const out = await client.send(
+          new GetItemCommand({
+            TableName: TABLE,
+            Key: { leaseKey: { S: capKey(n) } },
+            ConsistentRead: consistent,
+            ReturnConsumedCapacity: R,
+          }),
+        )
+        return out.ConsumedCapacity?.CapacityUnits
+      }
+
+      const sized = (n: number, bytes: number): LeaseItem => ({
+        leaseKey: { S: capKey(n) },
+        d: { S: 'x'.repeat(bytes - 15) },
+      })
+
+      it('charges writes 1 unit per started KB and reads 1 per started 4 KB (half if eventual)', async () => {
+        const cases: [bytes: number, write: number, strong: number, eventual: number][] = [
+          [100, 1, 1, 0.5],
+          [1024, 1, 1, 0.5],
+          [1025, 2, 1, 0.5],
+          [2500, 3, 1, 0.5],
+          [4096, 4, 1, 0.5],
+          [4097, 5, 2, 1],
+          [9000, 9, 3, 1.5],
+        ]
+        const got: [number, number | undefined, number | undefined, number | undefined][] = []
+        for (const [i, [bytes]] of cases.entries()) {
+          got.push([bytes, await put(sized(i, bytes)), await get(i, true), await get(i, false)])
+        }
+        expect(got).toEqual(cases)
+        // A number: '12345' is 3 bytes + 1, so `a` costs 5 bytes and 1019 bytes is still 1 unit.
+        expect(await put({ ...sized(20, 1019), a: { N: '12345' } })).toBe(1)
+        expect(await put({ ...sized(21, 1020), a: { N: '12345' } })).toBe(2)
+        // Digits are stored in pairs aligned on the decimal point: '-12.5' takes 1 + 2 + 1 (sign),
+        // '1000' takes 1 + 1.
+        expect(await put({ ...sized(22, 1019), a: { N: '-12.5' } })).toBe(1)
+        expect(await put({ ...sized(23, 1020), a: { N: '-12.5' } })).toBe(2)
+        expect(await put({ ...sized(24, 1021), a: { N: '1000' } })).toBe(1)
+        expect(await put({ ...sized(25, 1022), a: { N: '1000' } })).toBe(2)
+      })
+
+      it('charges an update by the larger of the item before and after, a delete by the item deleted', async () => {
+        await put(sized(30, 2500))
+        const shrink = await client.send(
+          new UpdateItemCommand({
+            TableName: TABLE,
+            Key: { leaseKey: { S: capKey(30) } },
+            UpdateExpression: 'REMOVE d',
+            ReturnConsumedCapacity: R,
+          }),
+        )
+        expect(shrink.ConsumedCapacity?.CapacityUnits).toBe(3)
+        await put(sized(31, 5000))
+        const deleted = await client.send(
+          new DeleteItemCommand({
+            TableName: TABLE,
+            Key: { leaseKey: { S: capKey(31) } },
+            ReturnConsumedCapacity: R,
+          }),
+        )
+        expect(deleted.ConsumedCapacity?.CapacityUnits).toBe(5)
+        const nothing = await client.send(
+          new DeleteItemCommand({
+            TableName: TABLE,
+            Key: { leaseKey: { S: capKey(31) } },
+            ReturnConsumedCapacity: R,
+          }),
+        )
+        expect(nothing.ConsumedCapacity?.CapacityUnits).toBe(1)
+      })
+
+      it('charges a scan by the total size read, rounded up per 4 KB', async () => {
+        const table = 'kine-capacity-scan'
+        await ensureLeaseTable(client, table)
+        for (const [i, bytes] of [3000, 3000, 3000].entries()) {
+          await client.send(new PutItemCommand({ TableName: table, Item: sized(i, bytes) }))
+        }
+        const scan = async (consistent: boolean): Promise<number | undefined> =>
+          (
+            await client.send(
+              new ScanCommand({
+                TableName: table,
+                ConsistentRead: consistent,
+                ReturnConsumedCapacity: R,
+              }),
+            )
+          ).ConsumedCapacity?.CapacityUnits
+        // 9000 bytes: 3 units strongly consistent, 1.5 eventually. dynalite charges every scan as
+        // eventually consistent, unlike DynamoDB (and DynamoDB Local).
+        expect([await scan(true), await scan(false)]).toEqual([
+          engine === 'dynalite' ? 1.5 : 3,
+          1.5,
+        ])
+      })
+
+      it.runIf(engine === 'in-memory')(
+        'the in-memory table counts requests and units in stats()',
+        async () => {
+          const m = memory as InMemoryDynamoDB
+          m.resetStats()
+          const key = shardId()
+          await create(newLease(key))
+          await update(takeLeaseInput(TABLE, { leaseKey: key, owner: 'a', seenCounter: 0 }))
+          await refused(takeLeaseInput(TABLE, { leaseKey: key, owner: 'b', seenCounter: 0 }))
+          await item(key)
+          await put(sized(40, 2500))
+          expect(m.stats()).toEqual({
+            requests: {
+              CreateTable: 0,
+              DescribeTable: 0,
+              PutItem: 2,
+              UpdateItem: 2,
+              GetItem: 1,
+              Scan: 0,
+              DeleteItem: 0,
+            },
+            readUnits: 1,
+            writeUnits: 1 + 1 + 1 + 3,
+            conditionalCheckFailures: 1,
+          })
+        },
+      )
+    })
+
+    describe.runIf(engine === 'in-memory')('what the in-memory table refuses to fake', () => {
+      it('refuses nested paths and parameters it does not implement, rather than ignoring them', async () => {
+        const key = await held('a', 1)
+        const nested = await client
+          .send(
+            new UpdateItemCommand({
+              TableName: TABLE,
+              Key: { leaseKey: { S: key } },
+              UpdateExpression: 'SET m.x = :v',
+              ExpressionAttributeValues: { ':v': { S: 'y' } },
+            }),
+          )
+          .catch((e: unknown) => e)
+        expect(awsErrorName(nested)).toBe('ValidationException')
+        const filtered = await client
+          .send(
+            new ScanCommand({
+              TableName: TABLE,
+              FilterExpression: 'attribute_exists(leaseOwner)',
+            }),
+          )
+          .catch((e: unknown) => e)
+        expect(awsErrorName(filtered)).toBe('ValidationException')
+      })
+
+      it('keeps stored items apart from the objects passed in and handed out', async () => {
+        const key = shardId()
+        const input = createLeaseInput(TABLE, newLease(key))
+        await client.send(new PutItemCommand(input))
+        ;(input.Item as LeaseItem).leaseCounter = { N: '99' }
+        const out = (await item(key)) as LeaseItem
+        out.leaseCounter = { N: '42' }
+        expect((await lease(key)).leaseCounter).toBe(0)
       })
     })
   })
