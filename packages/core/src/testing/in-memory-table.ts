@@ -265,14 +265,8 @@ export class InMemoryDynamoDB {
     const item = normalizeItem(input.Item ?? {})
     const key = this.#keyOf(table, item, 'Item')
     const old = table.items.get(key)
-    const placeholders = new Placeholders(
-      input.ExpressionAttributeNames,
-      input.ExpressionAttributeValues,
-    )
-    const condition =
-      input.ConditionExpression === undefined
-        ? undefined
-        : parseCondition(input.ConditionExpression, placeholders)
+    const placeholders = placeholdersOf(input)
+    const condition = conditionOf(input, placeholders)
     placeholders.checkAllUsed()
     checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD'])
     if (condition !== undefined && !evaluate(condition, old ?? {})) {
@@ -294,18 +288,12 @@ export class InMemoryDynamoDB {
     const keyItem = normalizeItem(input.Key ?? {})
     const key = this.#keyOf(table, keyItem, 'Key', true)
     const old = table.items.get(key)
-    const placeholders = new Placeholders(
-      input.ExpressionAttributeNames,
-      input.ExpressionAttributeValues,
-    )
+    const placeholders = placeholdersOf(input)
     if (input.UpdateExpression === undefined) {
       throw validationError('InMemoryDynamoDB needs an UpdateExpression')
     }
     const actions = parseUpdate(input.UpdateExpression, placeholders)
-    const condition =
-      input.ConditionExpression === undefined
-        ? undefined
-        : parseCondition(input.ConditionExpression, placeholders)
+    const condition = conditionOf(input, placeholders)
     placeholders.checkAllUsed()
     checkReturnValues(input.ReturnValues, [
       'NONE',
@@ -441,14 +429,8 @@ export class InMemoryDynamoDB {
     const table = this.#table(input.TableName)
     const key = this.#keyOf(table, normalizeItem(input.Key ?? {}), 'Key', true)
     const old = table.items.get(key)
-    const placeholders = new Placeholders(
-      input.ExpressionAttributeNames,
-      input.ExpressionAttributeValues,
-    )
-    const condition =
-      input.ConditionExpression === undefined
-        ? undefined
-        : parseCondition(input.ConditionExpression, placeholders)
+    const placeholders = placeholdersOf(input)
+    const condition = conditionOf(input, placeholders)
     placeholders.checkAllUsed()
     checkReturnValues(input.ReturnValues, ['NONE', 'ALL_OLD'])
     const units = writeUnits(old, undefined)
@@ -583,4 +565,22 @@ function consumed(
       ...(returnConsumedCapacity === 'INDEXES' ? { Table: { CapacityUnits: units } } : {}),
     },
   }
+}
+
+/** The `#name` and `:value` placeholders a write request defines. */
+function placeholdersOf(input: {
+  ExpressionAttributeNames?: Record<string, string> | undefined
+  ExpressionAttributeValues?: Record<string, AttributeValue> | undefined
+}): Placeholders {
+  return new Placeholders(input.ExpressionAttributeNames, input.ExpressionAttributeValues)
+}
+
+/** A write request's ConditionExpression, parsed; undefined when it has none. */
+function conditionOf(
+  input: { ConditionExpression?: string | undefined },
+  placeholders: Placeholders,
+): ReturnType<typeof parseCondition> | undefined {
+  return input.ConditionExpression === undefined
+    ? undefined
+    : parseCondition(input.ConditionExpression, placeholders)
 }
