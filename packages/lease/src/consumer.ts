@@ -1,5 +1,5 @@
 // The public worker: `new Consumer(options)`, `start()`, `stop()`, events. The machinery lives in
-// worker.ts; this class is the stable surface.
+// worker.ts and its parts (see the header of worker.ts); this class is the stable surface.
 
 import type { ConsumerEvents, ConsumerListener } from './context.js'
 import type { LeasePhase } from './held-lease.js'

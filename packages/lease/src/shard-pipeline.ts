@@ -15,13 +15,14 @@ import {
   raceAbort,
   type ChildShard,
   type KineRecord,
+  type Logger,
   type Lease,
   type RecordPosition,
   type ShardPosition,
 } from '@kine/core'
 import type { RecordsContext, ShardContext } from './context.js'
 import type { HeldLease } from './held-lease.js'
-import type { Worker } from './worker.js'
+import type { PipelineHost } from './pipeline-host.js'
 
 /** Why a handler loop gave up on a batch. */
 class GiveUp extends Error {
@@ -55,21 +56,21 @@ export function startPosition(
 }
 
 /** Runs the pipeline of `h` until its shard ends, the lease goes, or the worker stops. */
-export async function runPipeline(worker: Worker, h: HeldLease): Promise<void> {
-  const o = worker.options
-  const log = worker.logger.child({ shardId: h.shardId })
+export async function runPipeline(host: PipelineHost, h: HeldLease): Promise<void> {
+  const o = host.options
+  const log = host.logger.child({ shardId: h.shardId })
   const dims = { StreamName: o.streamName, ShardId: h.shardId }
   const signal = h.pipeline.signal
   const readSignal = AbortSignal.any([h.pipeline.signal, h.reading.signal])
-  const base: ShardContext = { shardId: h.shardId, workerId: worker.workerId, signal }
+  const base: ShardContext = { shardId: h.shardId, workerId: host.workerId, signal }
   let giveUp: GiveUp | undefined
   try {
-    const position = startPosition(h.lease, worker.timestamp)
+    const position = startPosition(h.lease, host.timestamp)
     if (position === undefined)
       throw new Error(`lease ${h.shardId} cannot start at ${h.lease.checkpoint}`)
     log.debug({ checkpoint: h.lease.checkpoint }, 'shard pipeline started')
     const init = o.initialize
-    if (init !== undefined) await runHandler(worker, h, 'initialize', () => init(base))
+    if (init !== undefined) await runHandler(host, h, 'initialize', () => init(base))
 
     const reader = new ShardReader({
       client: o.kinesis,
@@ -88,7 +89,7 @@ export async function runPipeline(worker: Worker, h: HeldLease): Promise<void> {
       ...(o.limits !== undefined ? { limits: o.limits } : {}),
       ...(o.idleWaitMs !== undefined ? { idleWaitMs: o.idleWaitMs } : {}),
       clock: o.clock,
-      logger: worker.logger,
+      logger: host.logger,
       metrics: o.metrics,
       signal: readSignal,
       random: o.random,
@@ -102,7 +103,7 @@ export async function runPipeline(worker: Worker, h: HeldLease): Promise<void> {
         // Everything after the stored checkpoint is delivered again after a failover: hold this
         // batch back until at most maxUncheckpointedBatches - 1 delivered ones lack a checkpoint.
         await awaitCheckpoints(
-          worker,
+          host,
           h,
           unacknowledged,
           o.maxUncheckpointedBatches - 1,
@@ -125,7 +126,7 @@ export async function runPipeline(worker: Worker, h: HeldLease): Promise<void> {
         let bytes = 0
         for (const r of records) bytes += r.data.byteLength
         const started = o.clock.now()
-        await runHandler(worker, h, 'processRecords', (attempt) => {
+        await runHandler(host, h, 'processRecords', (attempt) => {
           const ctx: RecordsContext = {
             ...base,
             millisBehindLatest: batch.millisBehindLatest,
@@ -138,7 +139,7 @@ export async function runPipeline(worker: Worker, h: HeldLease): Promise<void> {
                       sequenceNumber: record.sequenceNumber,
                       subSequenceNumber: record.subSequenceNumber,
                     }
-              return requestCheckpoint(worker, h, at)
+              return requestCheckpoint(host, h, at)
             },
           }
           return o.processRecords(records, ctx)
@@ -152,7 +153,7 @@ export async function runPipeline(worker: Worker, h: HeldLease): Promise<void> {
             h.wanted = lastPosition
           // Not awaited: the write overlaps the next batch; awaitCheckpoints bounds how far
           // delivery may run ahead of the table.
-          if (h.phase === 'running') void flushQuietly(worker, h, log)
+          if (h.phase === 'running') void flushQuietly(host, h, log)
         }
       }
       if (batch.shardEnded) {
@@ -161,7 +162,7 @@ export async function runPipeline(worker: Worker, h: HeldLease): Promise<void> {
       }
       if (h.phase !== 'running') break
     }
-    if (children !== undefined && h.phase === 'running') await endShard(worker, h, children)
+    if (children !== undefined && h.phase === 'running') await endShard(host, h, children)
   } catch (error) {
     if (error instanceof GiveUp) giveUp = error
     else if (signal.aborted || h.phase !== 'running') {
@@ -170,27 +171,23 @@ export async function runPipeline(worker: Worker, h: HeldLease): Promise<void> {
       // Aged out of the stream (rule 8): treat it as ended, so it never blocks its children.
       log.warn({ err: error }, 'shard no longer in the stream: ending its lease')
       try {
-        await endShard(worker, h, [])
+        await endShard(host, h, [])
       } catch (endError) {
-        if (!signal.aborted) worker.reportError(endError, h.shardId)
+        if (!signal.aborted) host.reportError(endError, h.shardId)
       }
     } else if (error instanceof LeaseLostError) {
       // The lease went while checkpointing; the worker has already aborted the pipeline.
     } else {
-      worker.reportError(error, h.shardId)
+      host.reportError(error, h.shardId)
       giveUp = new GiveUp('release-lease')
     }
   }
-  await worker.pipelineEnded(h, giveUp?.policy)
+  await host.pipelineEnded(h, giveUp?.policy)
 }
 
-async function flushQuietly(
-  worker: Worker,
-  h: HeldLease,
-  log: ReturnType<Worker['logger']['child']>,
-): Promise<void> {
+async function flushQuietly(host: PipelineHost, h: HeldLease, log: Logger): Promise<void> {
   try {
-    await worker.flush(h)
+    await host.flush(h)
   } catch (error) {
     if (error instanceof LeaseLostError || h.pipeline.signal.aborted) return
     // A transient failure: the next checkpoint (or the release) carries this position.
@@ -205,14 +202,14 @@ async function flushQuietly(
  * `signal` aborts (lease lost, stop, handoff): the pipeline's phase then says what follows.
  */
 async function awaitCheckpoints(
-  worker: Worker,
+  host: PipelineHost,
   h: HeldLease,
   delivered: RecordPosition[],
   keep: number,
   signal: AbortSignal,
-  log: ReturnType<Worker['logger']['child']>,
+  log: Logger,
 ): Promise<void> {
-  const o = worker.options
+  const o = host.options
   const prune = (): boolean => {
     while (delivered.length > 0 && !h.isAhead(delivered[0] as RecordPosition)) delivered.shift()
     return delivered.length <= keep
@@ -227,7 +224,7 @@ async function awaitCheckpoints(
     }
     try {
       // Queued behind any write in flight, so this also waits for that one.
-      await worker.flush(h)
+      await host.flush(h)
       failures = 0
     } catch (error) {
       if (error instanceof LeaseLostError || h.pipeline.signal.aborted) throw error
@@ -247,7 +244,7 @@ async function awaitCheckpoints(
 }
 
 /** ctx.checkpoint(): never backwards, never past the last record delivered, never after the abort. */
-function requestCheckpoint(worker: Worker, h: HeldLease, at: RecordPosition): Promise<void> {
+function requestCheckpoint(host: PipelineHost, h: HeldLease, at: RecordPosition): Promise<void> {
   // Once the pipeline has aborted, whatever the handler did since is not to be trusted as
   // processed: a late checkpoint (manual mode) would skip the rest of the batch.
   if (h.pipeline.signal.aborted) return Promise.reject(abortReason(h.pipeline.signal))
@@ -259,7 +256,7 @@ function requestCheckpoint(worker: Worker, h: HeldLease, at: RecordPosition): Pr
     )
   }
   if (h.wanted === undefined || comparePositions(at, h.wanted) > 0) h.wanted = at
-  return worker.flush(h)
+  return host.flush(h)
 }
 
 /**
@@ -267,12 +264,12 @@ function requestCheckpoint(worker: Worker, h: HeldLease, at: RecordPosition): Pr
  * policy applies. Rejects with the abort reason once the lease's signal aborts.
  */
 async function runHandler(
-  worker: Worker,
+  host: PipelineHost,
   h: HeldLease,
   hook: string,
   call: (attempt: number) => Promise<void> | void,
 ): Promise<void> {
-  const o = worker.options
+  const o = host.options
   const signal = h.pipeline.signal
   for (let attempt = 1; ; attempt++) {
     signal.throwIfAborted()
@@ -289,7 +286,7 @@ async function runHandler(
         ) {
           await o.clock.sleep(left, watching)
         }
-        worker.slowHandler(h, o.clock.now() - started)
+        host.slowHandler(h, o.clock.now() - started)
       }
       watch().catch(() => {})
     }
@@ -301,11 +298,11 @@ async function runHandler(
       return
     } catch (error) {
       if (signal.aborted) throw abortReason(signal)
-      worker.logger.warn(
+      host.logger.warn(
         { err: error, shardId: h.shardId, hook, attempt },
         'handler failed; retrying the batch',
       )
-      worker.events.emit('handlerError', { shardId: h.shardId, error, attempt })
+      host.events.emit('handlerError', { shardId: h.shardId, error, attempt })
       if (attempt > o.handlerRetries) {
         if (o.onHandlerFailure === 'release-lease' || o.onHandlerFailure === 'stop') {
           throw new GiveUp(o.onHandlerFailure)
@@ -325,26 +322,24 @@ async function runHandler(
 
 /** Rule 8: end hook, child leases, then SHARD_END, then release. */
 async function endShard(
-  worker: Worker,
+  host: PipelineHost,
   h: HeldLease,
   children: readonly ChildShard[],
 ): Promise<void> {
-  const o = worker.options
+  const o = host.options
   const childShardIds = children.map((c) => c.shardId)
   const hook = o.shardEnded
   if (hook !== undefined) {
-    await runHandler(worker, h, 'shardEnded', () =>
+    await runHandler(host, h, 'shardEnded', () =>
       hook({
         shardId: h.shardId,
-        workerId: worker.workerId,
+        workerId: host.workerId,
         signal: h.pipeline.signal,
         childShardIds,
       }),
     )
   }
   // Anything checkpointed manually but not yet written goes first (a checkpoint never moves back).
-  await worker.createChildren(h, children)
-  h.endReady = true
-  await worker.checkpointShardEnd(h)
-  worker.events.emit('shardEnded', { shardId: h.shardId, childShardIds })
+  await host.finishShard(h, children)
+  host.events.emit('shardEnded', { shardId: h.shardId, childShardIds })
 }

@@ -10,7 +10,7 @@
 
 import { MAX_HASH_KEY, parseHashKey } from '@kine/core'
 import type { ShardInfo } from './lineage.js'
-import type { PlannedLease } from './plan.js'
+import type { PlannedLease } from './planned-lease.js'
 
 /**
  * Everything odd about a complete listing, as sentences; empty when it can be planned from.

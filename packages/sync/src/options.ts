@@ -12,7 +12,9 @@ import {
   type Logger,
   type MetricsSink,
 } from '@kine/core'
-import type { InitialSentinel } from './plan.js'
+
+/** Where the leases of a new table start; later leases always start at TRIM_HORIZON. */
+export type InitialSentinel = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP'
 
 export interface SyncOptions {
   /** The stream whose shards the table mirrors. */

@@ -2,19 +2,13 @@
 // deleted. Pure, so every lineage rule (rules 7, 8 and 11 of docs/lease-protocol.md) is tested
 // without I/O.
 
-import type { Lease } from '@kine/core'
 import { listingProblems } from './listing-check.js'
-import { DEFAULT_SHARD_GONE_CONFIRM_MS } from './options.js'
+import { DEFAULT_SHARD_GONE_CONFIRM_MS, type InitialSentinel } from './options.js'
 import { buildLineage, descendants, type Lineage, type ShardInfo } from './lineage.js'
+import type { PlannedLease } from './planned-lease.js'
 
-/** Where the leases of a new table start; later leases always start at TRIM_HORIZON. */
-export type InitialSentinel = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP'
-
-/** The lease fields a plan reads. */
-export type PlannedLease = Pick<
-  Lease,
-  'leaseKey' | 'leaseOwner' | 'checkpoint' | 'parentShardIds' | 'childShardIds' | 'shardAbsentSince'
->
+export type { InitialSentinel } from './options.js'
+export type { PlannedLease } from './planned-lease.js'
 
 /**
  * How a pass judges that a shard is gone (rule 8 of docs/lease-protocol.md: two complete listings
