@@ -80,7 +80,12 @@ export {
   type Checkpoint,
   type CheckpointSentinel,
 } from './lease-item.js'
-export type { InitialPosition } from './initial-position.js'
+export {
+  isInitialPosition,
+  initialSentinel,
+  type InitialPosition,
+  type InitialSentinel,
+} from './initial-position.js'
 export {
   createLeaseTableInput,
   ensureLeaseTable,

@@ -2,7 +2,14 @@
 // the local clock (rule 1 of docs/lease-protocol.md), the plan says what to take and what to ask
 // for by handoff (fair share, parents first), and each take is written fenced on the counter seen.
 
-import { KineError, isLeaseFinished, isSentinel, takeLeaseInput, type Lease } from '@kine/core'
+import {
+  KineError,
+  initialSentinel,
+  isLeaseFinished,
+  isSentinel,
+  takeLeaseInput,
+  type Lease,
+} from '@kine/core'
 import type { Handoff } from './handoff.js'
 import type { HeldLease } from './held-lease.js'
 import type { HolderWrites } from './holder-writes.js'
@@ -198,7 +205,7 @@ export class LeaseScanner {
     const initial = this.#ctx.options.initialPosition
     if (initial === undefined || lease.parentShardIds.length > 0 || !isSentinel(lease.checkpoint))
       return
-    const configured = typeof initial === 'object' ? 'AT_TIMESTAMP' : initial
+    const configured = initialSentinel(initial)
     if (lease.checkpoint !== configured) {
       this.#ctx.logger.warn(
         { shardId: lease.leaseKey, lease: lease.checkpoint, configured },

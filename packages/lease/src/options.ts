@@ -7,6 +7,7 @@ import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import {
   OptionsValidator,
+  isInitialPosition,
   noopMetrics,
   silentLogger,
   systemClock,
@@ -296,13 +297,7 @@ export function resolveOptions(options: ConsumerOptions): ResolvedOptions {
   positiveOrInfinity(v, 'maxUncheckpointedBatches')
   const initial = v.value('initialPosition')
   v.check(
-    initial === undefined ||
-      initial === 'TRIM_HORIZON' ||
-      initial === 'LATEST' ||
-      (typeof initial === 'object' &&
-        initial !== null &&
-        (initial as { timestamp?: unknown }).timestamp instanceof Date &&
-        Number.isFinite((initial as { timestamp: Date }).timestamp.getTime())),
+    initial === undefined || isInitialPosition(initial),
     "initialPosition: expected 'TRIM_HORIZON', 'LATEST' or { timestamp: Date } with a valid Date",
   )
   const lease = v.value('leaseDurationMs')

@@ -4,17 +4,17 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import {
   OptionsValidator,
+  initialSentinel,
+  isInitialPosition,
   noopMetrics,
   silentLogger,
   systemClock,
   type Clock,
   type InitialPosition,
+  type InitialSentinel,
   type Logger,
   type MetricsSink,
 } from '@kine/core'
-
-/** Where the leases of a new table start; later leases always start at TRIM_HORIZON. */
-export type InitialSentinel = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP'
 
 export interface SyncOptions {
   /** The stream whose shards the table mirrors. */
@@ -80,8 +80,6 @@ export interface ResolvedSyncOptions {
   readonly random: () => number
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null
-
 /** Applies defaults and checks everything at once; throws one InvalidConfigError listing every problem. */
 export function resolveSyncOptions(options: SyncOptions): ResolvedSyncOptions {
   const v = new OptionsValidator('Sync options', options)
@@ -98,9 +96,7 @@ export function resolveSyncOptions(options: SyncOptions): ResolvedSyncOptions {
     .withMethods('clock', ['now', 'sleep'], { optional: true })
   const pos = v.value('initialPosition')
   let initial: InitialSentinel = 'TRIM_HORIZON'
-  if (pos === 'TRIM_HORIZON' || pos === 'LATEST') initial = pos
-  else if (isObject(pos) && pos.timestamp instanceof Date && !Number.isNaN(pos.timestamp.getTime()))
-    initial = 'AT_TIMESTAMP'
+  if (isInitialPosition(pos)) initial = initialSentinel(pos)
   else
     v.add(
       `initialPosition is required: 'TRIM_HORIZON', 'LATEST' or { timestamp: Date } (got ${JSON.stringify(pos)})`,

@@ -3,11 +3,12 @@
 // without I/O.
 
 import { listingProblems } from './listing-check.js'
-import { DEFAULT_SHARD_GONE_CONFIRM_MS, type InitialSentinel } from './options.js'
+import type { InitialSentinel } from '@kine/core'
+import { DEFAULT_SHARD_GONE_CONFIRM_MS } from './options.js'
 import { buildLineage, descendants, type Lineage, type ShardInfo } from './lineage.js'
 import type { PlannedLease } from './planned-lease.js'
 
-export type { InitialSentinel } from './options.js'
+export type { InitialSentinel } from '@kine/core'
 export type { PlannedLease } from './planned-lease.js'
 
 /**
