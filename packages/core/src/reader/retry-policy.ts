@@ -18,6 +18,9 @@ export type ReadVerdict =
    */
   | { readonly action: 'check-shard'; readonly cause: unknown }
 
+/** A verdict other than `check-shard`: what the reader acts on once the shard list is checked. */
+export type FinalVerdict = Exclude<ReadVerdict, { readonly action: 'check-shard' }>
+
 /**
  * Classifies a failure of a call about `shardId` of the stream named in `stream`.
  * `signal` is the caller's: once it has aborted, every failure means "stop".

@@ -33,7 +33,8 @@ import {
   iteratorRequest,
   type ShardPosition,
 } from './iterator-position.js'
-import { classifyReadError, type ReadVerdict } from './retry-policy.js'
+import { classifyReadError, type FinalVerdict, type ReadVerdict } from './retry-policy.js'
+import { notFoundVerdict } from './shard-not-found.js'
 import {
   resolveShardReaderOptions,
   type ResolvedShardReaderOptions,
@@ -395,41 +396,13 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
         ? { action: 'retry', error: listError, throttled: false }
         : { action: 'fail', error: listError }
     }
-    if (shards.some((shard) => shard.ShardId === o.shardId)) {
-      return {
-        action: 'retry',
-        throttled: false,
-        error: new KineError(
-          'TRANSIENT',
-          `${operation} said ${this.#what()} does not exist, but ListShards lists it (${detail})`,
-          { cause, retryable: true },
-        ),
-      }
-    }
-    // Shard ids grow with every reshard, and a shard ages out only after shards newer than it
-    // exist. One newer than every listed shard is a child the listing does not show yet (eventual
-    // consistency), never one that aged out: ending its lease would skip all of it.
-    if (
-      !shards.some((shard) => shard.ShardId !== undefined && shardIdAfter(shard.ShardId, o.shardId))
-    ) {
-      return {
-        action: 'retry',
-        throttled: false,
-        error: new KineError(
-          'TRANSIENT',
-          `${operation} said ${this.#what()} does not exist, and ListShards lists no shard newer than it: not listed yet (${detail})`,
-          { cause, retryable: true },
-        ),
-      }
-    }
-    return {
-      action: 'fail',
-      error: new ResourceNotFoundError(
-        'SHARD_NOT_FOUND',
-        `${this.#what()} does not exist: ListShards does not list it (${operation}: ${detail})`,
-        { cause },
-      ),
-    }
+    return notFoundVerdict(shards, {
+      shardId: o.shardId,
+      operation,
+      what: this.#what(),
+      detail,
+      cause,
+    })
   }
 
   /**
@@ -475,20 +448,9 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
   }
 }
 
-/** A verdict other than `check-shard`: what {@link ShardReader} acts on. */
-type FinalVerdict = Exclude<ReadVerdict, { readonly action: 'check-shard' }>
-
 /** Shorthand for `new ShardReader(options).read()`: validates `options` at once, reads lazily. */
 export function readShard(
   options: ShardReaderOptions,
 ): AsyncGenerator<ShardBatch, void, undefined> {
   return new ShardReader(options).read()
-}
-
-/** True when shard id `a` was created after `b` (ids end in a counter that grows per stream). */
-function shardIdAfter(a: string, b: string): boolean {
-  const na = /(\d+)$/.exec(a)?.[1]
-  const nb = /(\d+)$/.exec(b)?.[1]
-  if (na === undefined || nb === undefined) return a > b
-  return BigInt(na) > BigInt(nb)
 }
