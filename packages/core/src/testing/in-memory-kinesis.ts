@@ -86,7 +86,7 @@ interface Listing {
  */
 export class InMemoryKinesis {
   /** Faults to inject into later calls (a throttled GetRecords, a lost response...). */
-  readonly faults = new Faults<InMemoryKinesisOperation>()
+  readonly faults: Faults<InMemoryKinesisOperation> = new Faults<InMemoryKinesisOperation>()
   readonly #clock: Clock
   readonly #streams = new Map<string, InMemoryStream>()
   readonly #iterators = new Map<string, Iterator>()

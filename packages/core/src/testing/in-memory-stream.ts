@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 
 /** The largest hash key (2^128 - 1). */
-export const MAX_HASH_KEY = (1n << 128n) - 1n
+export const MAX_HASH_KEY: bigint = (1n << 128n) - 1n
 
 // Kinesis sequence numbers are decimal strings of 56 digits here; each new one is larger.
 const SEQUENCE_BASE = 49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_000n

@@ -134,7 +134,7 @@ export class InMemoryDynamoDB {
    * Faults to inject into later calls, e.g. an UpdateItem that applies but whose response is lost:
    * `faults.inject({ operation: 'UpdateItem', mode: 'lose-response' })`.
    */
-  readonly faults = new Faults<InMemoryOperation>()
+  readonly faults: Faults<InMemoryOperation> = new Faults<InMemoryOperation>()
 
   /** This object typed as a `DynamoDBClient`, for code that takes one (only `send` works). */
   asClient(): DynamoDBClient {

@@ -14,5 +14,5 @@ export {
   type InMemoryKinesisOptions,
 } from './in-memory-kinesis.js'
 export type { RecordTarget } from './in-memory-stream.js'
-export type { FaultMode, FaultSpec, InjectedFault } from './faults.js'
+export type { FaultMode, FaultSpec, Faults, InjectedFault } from './faults.js'
 export { itemSize } from './item-size.js'

@@ -54,16 +54,24 @@ class Link {
   dynamo: LinkState = 'up'
   kinesis: LinkState = 'up'
   readonly sent: SentCall[] = []
-  #loseNext: { shardId: string } | undefined
+  /** Calls that applied but whose response this link lost. */
+  readonly lost: SentCall[] = []
+  #loseNext: { shardId: string; match: (input: Record<string, unknown>) => boolean } | undefined
 
   constructor(
     private readonly world: World,
     readonly worker: string,
   ) {}
 
-  /** The next UpdateItem this worker sends for `shardId` applies, but its response is lost. */
-  loseNextWriteResponse(shardId: string): void {
-    this.#loseNext = { shardId }
+  /**
+   * The next UpdateItem this worker sends for `shardId` (that `match` accepts) applies, but its
+   * response is lost.
+   */
+  loseNextWriteResponse(
+    shardId: string,
+    match: (input: Record<string, unknown>) => boolean = () => true,
+  ): void {
+    this.#loseNext = { shardId, match }
   }
 
   dynamodbClient(): DynamoDBClient {
@@ -73,7 +81,7 @@ class Link {
   kinesisClient(): KinesisClient {
     return this.#client('kinesis', (c, o) =>
       this.world.kinesis.send(c as never, o),
-    ) as unknown as KinesisClient
+    ) as KinesisClient
   }
 
   #client(
@@ -105,9 +113,11 @@ class Link {
           which === 'dynamo' &&
           operation === 'UpdateItem' &&
           this.#loseNext !== undefined &&
-          this.#loseNext.shardId === shardId
+          this.#loseNext.shardId === shardId &&
+          this.#loseNext.match(input)
         ) {
           this.#loseNext = undefined
+          this.lost.push({ at: this.world.clock.now(), operation, shardId, input })
           await send(command, options).catch(() => {})
           throw Object.assign(new Error('socket hang up (test: response lost)'), {
             code: 'ECONNRESET',
@@ -191,6 +201,13 @@ export class TestWorker {
       .map((e) => ({ ...(e.payload as ConsumerEvents[E]), at: e.at }))
   }
 
+  /** When this worker asked for an iterator of `shardId`: each time it started reading it. */
+  reads(shardId: string): number[] {
+    return this.link.sent
+      .filter((c) => c.operation === 'GetShardIterator' && c.shardId === shardId)
+      .map((c) => c.at)
+  }
+
   /** Writes (UpdateItem, PutItem, DeleteItem) this worker sent for `shardId` at or after `from`. */
   writes(shardId: string, from = 0): SentCall[] {
     return this.link.sent.filter(
@@ -200,6 +217,12 @@ export class TestWorker {
         ['UpdateItem', 'PutItem', 'DeleteItem'].includes(c.operation),
     )
   }
+}
+
+/** True for a write that sets the checkpoint. */
+export function setsCheckpoint(input: Record<string, unknown>): boolean {
+  const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>
+  return Object.values(names).includes('checkpoint')
 }
 
 /** A seeded random in [0, 1) (mulberry32), so jitter and take order repeat run after run. */
