@@ -2,7 +2,8 @@
 // leases are created, then SHARD_END is checkpointed and the lease released; a child is never
 // taken before every parent is at SHARD_END, so per-key order holds across a split or a merge.
 import { afterEach, describe, expect, it } from 'vitest'
-import type { KineRecord, RecordsContext } from '@kine/core'
+import type { KineRecord } from '@kine/core'
+import type { RecordsContext } from '../../src/index.js'
 import { F, World, type TestWorker } from './world.js'
 
 const [S0, S1, S2] = [World.shard(0), World.shard(1), World.shard(2)]
