@@ -43,6 +43,7 @@ describe('rule 4: cooperative handoff', () => {
       3 * F,
       'every record of the shard delivered',
     )
+    await world.run(2 * F) // a late duplicate would show here
     // Exactly once, in order: A's batch in flight, then B from A's handoff checkpoint.
     expect(world.delivered(shard)).toEqual([...(put[index] ?? []), ...more])
     expect(world.delivered(shard, 'A')).toEqual(put[index])
@@ -65,6 +66,8 @@ describe('rule 4: cooperative handoff', () => {
     const a = world.worker('A')
     await a.start()
     await world.until(() => world.deliveries.length === 4, 2 * F, 'A processed the first records')
+    await world.run(2 * F) // a late duplicate would show here
+    expect(world.deliveries).toHaveLength(4)
     await world.until(() => a.seen('checkpoint').length === 2, 2 * F, 'and checkpointed them')
     // A's batch in flight never finishes, and A cannot reach DynamoDB: it never writes a handoff
     // checkpoint.
@@ -90,6 +93,7 @@ describe('rule 4: cooperative handoff', () => {
     const aLost = a.seen('leaseLost').find((l) => l.shardId === shard)
     expect(aLost?.at).toBeLessThan(firstRead)
     await world.until(() => world.delivered(shard, 'B').length === 2, 2 * F, 'B reads')
+    await world.run(2 * F)
     // From the stored checkpoint: the records A never finished, none of those it checkpointed.
     expect(world.delivered(shard, 'B')).toEqual(second[index])
     expect(world.delivered(shard, 'A')).toEqual(first[index])

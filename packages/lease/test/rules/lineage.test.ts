@@ -68,6 +68,8 @@ describe('rule 8: shard end', () => {
     })
     await a.start()
     await world.until(() => world.deliveries.length === 7, 10 * F, 'every record')
+    await world.run(2 * F) // a late duplicate would show here
+    expect(world.deliveries).toHaveLength(7)
     // The hook ran once, before the children's leases existed and before SHARD_END.
     expect(atHook).toEqual([{ checkpoint: world.deliveries[2]?.sequenceNumber, children: 0 }])
     const ended = a.seen('shardEnded')
@@ -108,6 +110,8 @@ describe('rule 8: parents before children', () => {
     expect(world.delivered(S1)).toEqual([])
     unblock()
     await world.until(() => world.deliveries.length === 5, 5 * F, 'every record')
+    await world.run(2 * F) // a late duplicate would show here
+    expect(world.deliveries).toHaveLength(5)
     await expectParentsFirst(F)
     expect(new Set(world.deliveries.map((d) => d.data)).size).toBe(5)
   })

@@ -110,6 +110,8 @@ describe('rule 1: a write that applied but whose response was lost is adopted', 
     open()
     world.put(handed, 1)
     await world.until(() => world.deliveries.length === 5, 3 * F, 'every record')
+    await world.run(2 * F) // a late duplicate would show here
+    expect(world.deliveries).toHaveLength(5)
     const data = world.deliveries.map((d) => d.data)
     expect(new Set(data).size).toBe(5)
     expect(world.delivered(handed, 'B')).toEqual(['r5'])

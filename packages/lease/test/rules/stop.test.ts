@@ -75,6 +75,8 @@ describe('stop() during each phase', () => {
     world.put(shard, 2)
     // A writes its handoff checkpoint, later takes the expired lease back and reads on from it.
     await world.until(() => world.deliveries.length === 6, 5 * F, 'every record')
+    await world.run(2 * F) // a late duplicate would show here
+    expect(world.deliveries).toHaveLength(6)
     expect(a.seen('leaseLost').find((l) => l.shardId === shard)?.reason).toBe('handed-off')
     expect(deliveredOnce()).toHaveLength(6)
     expect(world.delivered(shard, 'B')).toEqual([])
@@ -109,6 +111,8 @@ describe('stop() during each phase', () => {
     world.put(handed, 1)
     world.put(kept, 1)
     await world.until(() => world.deliveries.length === 6, 3 * F, 'every record')
+    await world.run(2 * F) // a late duplicate would show here
+    expect(world.deliveries).toHaveLength(6)
     // B read on from A's checkpoints on both shards: nothing twice.
     expect(deliveredOnce()).toHaveLength(6)
     expect(b.held()).toEqual([S0, S1])
