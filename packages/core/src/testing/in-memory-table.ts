@@ -26,6 +26,7 @@ import {
   type UpdateItemCommand,
   type UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb'
+import { abortError, Faults, underFault } from './faults.js'
 import { conditionFailed, tableInUse, tableNotFound, validationError } from './errors.js'
 import {
   Placeholders,
@@ -129,6 +130,11 @@ export class InMemoryDynamoDB {
   #readUnits = 0
   #writeUnits = 0
   #conditionalCheckFailures = 0
+  /**
+   * Faults to inject into later calls, e.g. an UpdateItem that applies but whose response is lost:
+   * `faults.inject({ operation: 'UpdateItem', mode: 'lose-response' })`.
+   */
+  readonly faults: Faults<InMemoryOperation> = new Faults<InMemoryOperation>()
 
   /** This object typed as a `DynamoDBClient`, for code that takes one (only `send` works). */
   asClient(): DynamoDBClient {
@@ -175,11 +181,7 @@ export class InMemoryDynamoDB {
    */
   async send(command: InMemoryCommand, options: InMemorySendOptions = {}): Promise<unknown> {
     await Promise.resolve()
-    if (options.abortSignal?.aborted) {
-      const error = new Error('Request aborted', { cause: options.abortSignal.reason })
-      error.name = 'AbortError'
-      throw error
-    }
+    if (options.abortSignal?.aborted) throw abortError(options.abortSignal)
     // By class name, so commands from another copy of the SDK are understood too.
     const operation = OPERATIONS[(command as object).constructor.name]
     if (operation === undefined) {
@@ -189,6 +191,16 @@ export class InMemoryDynamoDB {
     }
     this.#requests[operation] += 1
     const input: unknown = (command as { input: unknown }).input
+    return underFault(
+      this.faults,
+      operation,
+      input as Record<string, unknown>,
+      options.abortSignal,
+      () => this.#apply(operation, input),
+    )
+  }
+
+  #apply(operation: InMemoryOperation, input: unknown): unknown {
     switch (operation) {
       case 'CreateTable':
         return this.#createTable(input as CreateTableCommand['input'])

@@ -7,4 +7,12 @@ export {
   type InMemorySendOptions,
   type InMemoryStats,
 } from './in-memory-table.js'
+export {
+  InMemoryKinesis,
+  type InMemoryKinesisCommand,
+  type InMemoryKinesisOperation,
+  type InMemoryKinesisOptions,
+} from './in-memory-kinesis.js'
+export type { RecordTarget } from './in-memory-stream.js'
+export type { FaultMode, FaultSpec, Faults, InjectedFault } from './faults.js'
 export { itemSize } from './item-size.js'
