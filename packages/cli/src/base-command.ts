@@ -4,7 +4,13 @@
 import { inspect } from 'node:util'
 import { Command, Errors, Flags } from '@oclif/core'
 import { createAwsClients, type AwsClients, type AwsSettings } from './aws-clients.js'
-import { describeFailure, EXIT_USAGE, type CliFailure, type FailureContext } from './cli-errors.js'
+import {
+  describeFailure,
+  EXIT_USAGE,
+  type CliFailure,
+  type CliJsonError,
+  type FailureContext,
+} from './cli-errors.js'
 
 const endpointFlag = (service: string, example: string) =>
   Flags.string({
@@ -94,7 +100,8 @@ export abstract class KineCommand extends Command {
     if (this.argv.includes('--debug')) process.stderr.write(`${inspect(error, { depth: 6 })}\n`)
     if (this.jsonEnabled()) {
       process.exitCode = failure.exit
-      this.logJson({ error: { code: failure.code, message: failure.message } })
+      const output: CliJsonError = { error: { code: failure.code, message: failure.message } }
+      this.logJson(output)
       return Promise.resolve(undefined)
     }
     // Printed here, unwrapped and without oclif's decorations, so it reads (and greps) as one message.

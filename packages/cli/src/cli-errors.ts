@@ -1,7 +1,7 @@
 // Turns whatever a command threw into one message a person can act on, and an exit code.
 // oclif's own errors (flag parsing, `this.exit`) already read well and pass through untouched.
 
-import { awsErrorName, isKineError, type KineError } from '@kine/core'
+import { awsErrorName, isKineError, type KineError, type KineErrorCode } from '@kine/core'
 import type { AwsSettings } from './aws-clients.js'
 
 /** Exit code for an error of use: a bad flag, a missing flag, flags that do not go together. */
@@ -9,10 +9,29 @@ export const EXIT_USAGE = 2
 /** Exit code for everything that went wrong talking to AWS or reading the data. */
 export const EXIT_FAILURE = 1
 
+/**
+ * The codes of failures only the CLI names (a flag that did not parse, no credentials, no answer
+ * from the endpoint, an error that is not kine's); every other code is a kine error code.
+ */
+export const CLI_ERROR_CODES = ['USAGE', 'NO_CREDENTIALS', 'UNREACHABLE', 'ERROR'] as const
+
+/** What `--json` prints as `error.code`: one of {@link CLI_ERROR_CODES} or a kine error code. */
+export type CliErrorCode = (typeof CLI_ERROR_CODES)[number] | KineErrorCode
+
+/** The exit status for a failure with `code`: a mistake in the flags is 2, the rest 1. */
+export function exitStatus(code: CliErrorCode): number {
+  return code === 'USAGE' || code === 'INVALID_CONFIG' ? EXIT_USAGE : EXIT_FAILURE
+}
+
+/** What a command prints on stdout under `--json` when it fails. */
+export interface CliJsonError {
+  readonly error: { readonly code: CliErrorCode; readonly message: string }
+}
+
 /** What a person reads, and the process's exit code. */
 export interface CliFailure {
-  /** A stable name for scripts (`--json` prints it): a kine error code, or NO_CREDENTIALS, UNREACHABLE, ... */
-  readonly code: string
+  /** A stable name for scripts (`--json` prints it). */
+  readonly code: CliErrorCode
   readonly message: string
   readonly exit: number
 }
@@ -74,7 +93,7 @@ export function describeFailure(
     const profile = settings.profile ?? process.env.AWS_PROFILE
     return {
       code: 'NO_CREDENTIALS',
-      exit: EXIT_FAILURE,
+      exit: exitStatus('NO_CREDENTIALS'),
       message:
         (profile === undefined
           ? 'no AWS credentials found'
@@ -86,26 +105,26 @@ export function describeFailure(
 
   const kine = chain.find((e): e is KineError => isKineError(e))
   if (kine?.code === 'INVALID_CONFIG') {
-    return { code: kine.code, exit: EXIT_USAGE, message: kine.message }
+    return { code: kine.code, exit: exitStatus(kine.code), message: kine.message }
   }
   if (kine?.code === 'STREAM_NOT_FOUND' || kine?.code === 'SHARD_NOT_FOUND') {
     return {
       code: kine.code,
-      exit: EXIT_FAILURE,
+      exit: exitStatus(kine.code),
       message: `${kine.message}.\n${where(context, settings.kinesisEndpoint)}Check the name, --region and --profile.`,
     }
   }
   if (kine?.code === 'TABLE_NOT_FOUND') {
     return {
       code: kine.code,
-      exit: EXIT_FAILURE,
+      exit: exitStatus(kine.code),
       message: `${kine.message}.\n${where(context, settings.dynamodbEndpoint)}Check the name, --region and --profile.`,
     }
   }
   if (kine?.code === 'ACCESS_DENIED') {
     return {
       code: kine.code,
-      exit: EXIT_FAILURE,
+      exit: exitStatus(kine.code),
       message: `${kine.message}.\n${where(context, undefined)}The credentials in use may not do this: check the IAM policy, or use another --profile.`,
     }
   }
@@ -121,16 +140,17 @@ export function describeFailure(
       .join(', ')
     return {
       code: 'UNREACHABLE',
-      exit: EXIT_FAILURE,
+      exit: exitStatus('UNREACHABLE'),
       message: `could not reach AWS${endpoints === '' ? '' : ` at ${endpoints}`}: ${awsErrorName(network)} ${messageOf(network)}`,
     }
   }
 
-  if (kine !== undefined) return { code: kine.code, exit: EXIT_FAILURE, message: kine.message }
+  if (kine !== undefined)
+    return { code: kine.code, exit: exitStatus(kine.code), message: kine.message }
   const name = awsErrorName(error)
   return {
     code: 'ERROR',
-    exit: EXIT_FAILURE,
+    exit: exitStatus('ERROR'),
     message:
       name !== '' && !messageOf(error).startsWith(name)
         ? `${name}: ${messageOf(error)}`

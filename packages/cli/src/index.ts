@@ -13,3 +13,4 @@ export const COMMANDS = {
 
 export { Leases, Ls, Pull }
 export { KineCommand, awsFlags, type AwsFlagValues } from './base-command.js'
+export { CLI_ERROR_CODES, type CliErrorCode, type CliJsonError } from './cli-errors.js'

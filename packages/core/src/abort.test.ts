@@ -38,7 +38,7 @@ describe('raceAbort', () => {
     const work = pending<number>()
     const controller = new AbortController()
     const raced = settled(raceAbort(work.promise, controller.signal))
-    const reason = new KineError('TIMEOUT', 'too slow', { retryable: true })
+    const reason = new KineError('TIMEOUT', 'too slow')
     controller.abort(reason)
     expect(await raced).toEqual({ error: reason })
     // Would be an unhandled rejection (and fail the run) if it were not absorbed.

@@ -64,10 +64,7 @@ export async function withDeadline<T>(
   const timer = new AbortController()
   if (timeoutMs !== Infinity) {
     clock.sleep(timeoutMs, timer.signal).then(
-      () =>
-        controller.abort(
-          new KineError('TIMEOUT', `${what} took over ${timeoutMs} ms`, { retryable: true }),
-        ),
+      () => controller.abort(new KineError('TIMEOUT', `${what} took over ${timeoutMs} ms`)),
       () => {}, // finished in time
     )
   }

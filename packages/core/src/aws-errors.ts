@@ -97,7 +97,6 @@ export function malformedResponseError(operation: string, field: string, what: s
   return new KineError(
     'MALFORMED_RESPONSE',
     `${operation} on ${what} returned a response without ${field}`,
-    { retryable: true },
   )
 }
 
@@ -121,9 +120,6 @@ export function toKineError(
     return new AccessDeniedError(`access denied to ${what}: ${name}: ${detail}`, { cause: error })
   if (isThrottleError(error))
     return new ThrottledError(`throttled on ${what}: ${name}: ${detail}`, { cause: error })
-  const retryable = isRetryableAwsError(error)
-  return new KineError(retryable ? 'TRANSIENT' : 'AWS_ERROR', `${what}: ${name}: ${detail}`, {
-    cause: error,
-    retryable,
-  })
+  const code = isRetryableAwsError(error) ? 'TRANSIENT' : 'AWS_ERROR'
+  return new KineError(code, `${what}: ${name}: ${detail}`, { cause: error })
 }

@@ -1,48 +1,59 @@
-// One error base for every kine package: callers branch on `code` (a closed union per class)
-// and on `retryable`; the SDK error that caused it, if any, stays reachable as `cause`.
+// One error base for every kine package: callers branch on `code` (a closed union, narrowed to
+// its own literals by each subclass) and on `retryable`, which the code alone decides; the SDK
+// error that caused it, if any, stays reachable as `cause`.
+
+/**
+ * Every code a kine error can carry, and whether an error with it is worth trying again later.
+ * core's README has the table of what each code means and which class carries it.
+ */
+export const KINE_ERROR_CODES = {
+  INVALID_CONFIG: { retryable: false },
+  THROTTLED: { retryable: true },
+  TIMEOUT: { retryable: true },
+  TRANSIENT: { retryable: true },
+  EXPIRED_ITERATOR: { retryable: true },
+  MALFORMED_RESPONSE: { retryable: true },
+  STREAM_NOT_FOUND: { retryable: false },
+  SHARD_NOT_FOUND: { retryable: false },
+  TABLE_NOT_FOUND: { retryable: false },
+  ACCESS_DENIED: { retryable: false },
+  LEASE_LOST: { retryable: false },
+  INVALID_LEASE_ITEM: { retryable: false },
+  ABORTED: { retryable: false },
+  AWS_ERROR: { retryable: false },
+} as const
 
 /** Every code a kine error can carry. */
-export type KineErrorCode =
-  | 'INVALID_CONFIG'
-  | 'THROTTLED'
-  | 'TIMEOUT'
-  | 'TRANSIENT'
-  | 'EXPIRED_ITERATOR'
-  | 'MALFORMED_RESPONSE'
-  | 'STREAM_NOT_FOUND'
-  | 'SHARD_NOT_FOUND'
-  | 'TABLE_NOT_FOUND'
-  | 'ACCESS_DENIED'
-  | 'LEASE_LOST'
-  | 'LEASE_CONFLICT'
-  | 'INVALID_LEASE_ITEM'
-  | 'ABORTED'
-  | 'HANDLER_FAILED'
-  | 'AWS_ERROR'
+export type KineErrorCode = keyof typeof KINE_ERROR_CODES
 
 export interface KineErrorOptions {
   readonly cause?: unknown
-  readonly retryable?: boolean
 }
 
 /** Base class of every error kine throws or reports. */
 export class KineError extends Error {
   override readonly name: string = 'KineError'
   readonly code: KineErrorCode
+  /** True when the same call may succeed later; fixed by the code ({@link KINE_ERROR_CODES}). */
   readonly retryable: boolean
 
   constructor(code: KineErrorCode, message: string, options: KineErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
-    this.retryable = options.retryable ?? false
+    this.retryable = KINE_ERROR_CODES[code].retryable
   }
 }
 
-/** Options were wrong; `problems` lists every one of them, not only the first. */
+/**
+ * The caller got something wrong: options, an argument, or a call at the wrong time (a second
+ * `start()`); `problems` lists every one of them, not only the first.
+ */
 export class InvalidConfigError extends KineError {
   override readonly name: string = 'InvalidConfigError'
+  declare readonly code: 'INVALID_CONFIG'
   readonly problems: readonly string[]
 
+  /** `subject` names what was wrong, e.g. `Consumer options` (the message reads `invalid <subject>`). */
   constructor(subject: string, problems: readonly string[]) {
     super('INVALID_CONFIG', `invalid ${subject}:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
     this.problems = problems
@@ -52,18 +63,20 @@ export class InvalidConfigError extends KineError {
 /** Kinesis or DynamoDB refused for throughput; retried with backoff by kine before surfacing. */
 export class ThrottledError extends KineError {
   override readonly name: string = 'ThrottledError'
-  constructor(message: string, options: Omit<KineErrorOptions, 'retryable'> = {}) {
-    super('THROTTLED', message, { ...options, retryable: true })
+  declare readonly code: 'THROTTLED'
+  constructor(message: string, options: KineErrorOptions = {}) {
+    super('THROTTLED', message, options)
   }
 }
 
 /** The stream, shard or table named does not exist (or no longer does). */
 export class ResourceNotFoundError extends KineError {
   override readonly name: string = 'ResourceNotFoundError'
+  declare readonly code: 'STREAM_NOT_FOUND' | 'SHARD_NOT_FOUND' | 'TABLE_NOT_FOUND'
   constructor(
     code: 'STREAM_NOT_FOUND' | 'SHARD_NOT_FOUND' | 'TABLE_NOT_FOUND',
     message: string,
-    options: Omit<KineErrorOptions, 'retryable'> = {},
+    options: KineErrorOptions = {},
   ) {
     super(code, message, options)
   }
@@ -72,7 +85,8 @@ export class ResourceNotFoundError extends KineError {
 /** The credentials in use may not do what was asked. */
 export class AccessDeniedError extends KineError {
   override readonly name: string = 'AccessDeniedError'
-  constructor(message: string, options: Omit<KineErrorOptions, 'retryable'> = {}) {
+  declare readonly code: 'ACCESS_DENIED'
+  constructor(message: string, options: KineErrorOptions = {}) {
     super('ACCESS_DENIED', message, options)
   }
 }
@@ -80,8 +94,9 @@ export class AccessDeniedError extends KineError {
 /** This worker no longer holds the lease: whatever it was doing for the shard must stop unwritten. */
 export class LeaseLostError extends KineError {
   override readonly name: string = 'LeaseLostError'
+  declare readonly code: 'LEASE_LOST'
   readonly shardId: string
-  constructor(shardId: string, message: string, options: Omit<KineErrorOptions, 'retryable'> = {}) {
+  constructor(shardId: string, message: string, options: KineErrorOptions = {}) {
     super('LEASE_LOST', message, options)
     this.shardId = shardId
   }
@@ -90,7 +105,8 @@ export class LeaseLostError extends KineError {
 /** The operation was cancelled through its AbortSignal. */
 export class AbortedError extends KineError {
   override readonly name: string = 'AbortedError'
-  constructor(message = 'aborted', options: Omit<KineErrorOptions, 'retryable'> = {}) {
+  declare readonly code: 'ABORTED'
+  constructor(message = 'aborted', options: KineErrorOptions = {}) {
     super('ABORTED', message, options)
   }
 }

@@ -1,6 +1,7 @@
 // @kine/core: shard reading and the contracts every kine package shares.
 export { compareSequenceNumbers, comparePositions, type RecordPosition } from './sequence-number.js'
 export {
+  KINE_ERROR_CODES,
   KineError,
   InvalidConfigError,
   ThrottledError,

@@ -5,7 +5,9 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { KineError } from './errors.js'
 import { parseHashKey } from './hash-key.js'
-import type { RecordPosition } from './sequence-number.js'
+import { isSequenceNumber, type RecordPosition } from './sequence-number.js'
+
+export { isSequenceNumber }
 
 /** The positions a checkpoint can name instead of a sequence number (the KCL's sentinels). */
 export type CheckpointSentinel = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP' | 'SHARD_END'
@@ -124,6 +126,7 @@ const KNOWN_ATTRIBUTES: ReadonlySet<string> = new Set(Object.values(LEASE_ATTRIB
  */
 export class InvalidLeaseItemError extends KineError {
   override readonly name: string = 'InvalidLeaseItemError'
+  declare readonly code: 'INVALID_LEASE_ITEM'
   /** The item's `leaseKey`, when it had a readable one. */
   readonly leaseKey: string | undefined
   readonly problems: readonly string[]
@@ -140,17 +143,11 @@ export class InvalidLeaseItemError extends KineError {
   }
 }
 
-const SEQUENCE_NUMBER = /^\d+$/
 const INTEGER = /^\d+$/
 
 /** True for a checkpoint sentinel (`TRIM_HORIZON`, `LATEST`, `AT_TIMESTAMP`, `SHARD_END`). */
 export function isSentinel(checkpoint: string): checkpoint is CheckpointSentinel {
   return (CHECKPOINT_SENTINELS as readonly string[]).includes(checkpoint)
-}
-
-/** True for a string that can be a Kinesis sequence number (decimal digits only). */
-export function isSequenceNumber(value: string): boolean {
-  return SEQUENCE_NUMBER.test(value)
 }
 
 /** True when the lease's shard has been processed to its end (checkpoint `SHARD_END`). */

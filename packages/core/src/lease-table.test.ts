@@ -244,6 +244,8 @@ describe('ensureLeaseTable', () => {
     )
     expect(error).toBeInstanceOf(KineError)
     expect((error as KineError).code).toBe('TIMEOUT')
+    // Every TIMEOUT is retryable: the table may be ready on a later try.
+    expect((error as KineError).retryable).toBe(true)
     expect((error as KineError).message).toMatch(/status CREATING/)
     expect(clock.now()).toBeGreaterThanOrEqual(5_000)
     expect(clock.now()).toBeLessThan(6_000)

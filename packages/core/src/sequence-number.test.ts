@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { InvalidConfigError } from './errors.js'
 import { comparePositions, compareSequenceNumbers } from './sequence-number.js'
 
 describe('compareSequenceNumbers', () => {
@@ -17,9 +18,10 @@ describe('compareSequenceNumbers', () => {
     expect(compareSequenceNumbers('000', '0')).toBe(0)
   })
 
-  it('rejects sentinels and other non-numbers', () => {
+  it('rejects sentinels and other non-numbers with an InvalidConfigError', () => {
+    expect(() => compareSequenceNumbers('TRIM_HORIZON', '1')).toThrow(InvalidConfigError)
     expect(() => compareSequenceNumbers('TRIM_HORIZON', '1')).toThrow(/not a sequence number/)
-    expect(() => compareSequenceNumbers('1', '')).toThrow(/not a sequence number/)
+    expect(() => compareSequenceNumbers('1', '')).toThrow(InvalidConfigError)
   })
 })
 

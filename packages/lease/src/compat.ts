@@ -41,7 +41,7 @@ export interface LegacyShard {
   readonly workerId: string
   /**
    * Checkpoints at `sequenceNumber` (default: the current batch's last record), then calls `cb`.
-   * Inside processRecords only.
+   * Inside processRecords only: elsewhere `cb` gets an `InvalidConfigError`.
    */
   checkpointFunc(sequenceNumber?: string | LegacyCallback, cb?: LegacyCallback): void
 }
@@ -183,7 +183,11 @@ function shard(
       const callback = typeof sequenceNumber === 'function' ? sequenceNumber : cb
       const seq = typeof sequenceNumber === 'string' ? sequenceNumber : undefined
       if (batch === undefined) {
-        callback?.(new Error('checkpointFunc works inside processRecords only'))
+        callback?.(
+          new InvalidConfigError('use of checkpointFunc', [
+            'checkpointFunc works inside processRecords only',
+          ]),
+        )
         return
       }
       // The last user record with that sequence number: a whole KPL aggregate is checkpointed.

@@ -26,7 +26,7 @@ export interface RecordsContext extends ShardContext {
   /**
    * Checkpoints at `record` (default: the batch's last record): the shard resumes after it.
    * Resolves once written. A position before the current checkpoint is ignored (a checkpoint never
-   * moves backwards); one after the last record delivered is refused with a TypeError. Rejects with
+   * moves backwards); one after the last record delivered is refused with an `InvalidConfigError`. Rejects with
    * a `LeaseLostError` when the lease is gone. Needed only with `checkpointing: 'manual'`.
    */
   checkpoint(record?: KineRecord | RecordPosition): Promise<void>

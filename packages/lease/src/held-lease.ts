@@ -3,7 +3,13 @@
 // write queue and the abort signals of its pipeline. State only; the Consumer and the pipeline act
 // on it.
 
-import { comparePositions, isSequenceNumber, type Lease, type RecordPosition } from '@kine/core'
+import {
+  abortReason,
+  comparePositions,
+  isSequenceNumber,
+  type Lease,
+  type RecordPosition,
+} from '@kine/core'
 
 /**
  * - `handoff-in`: taken cooperatively; renewed, not read until the old owner's checkpoint lands.
@@ -88,10 +94,10 @@ export class HeldLease {
   writtenChange(signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (signal.aborted) {
-        reject(signal.reason as Error)
+        reject(abortReason(signal))
         return
       }
-      const onAbort = (): void => reject(signal.reason as Error)
+      const onAbort = (): void => reject(abortReason(signal))
       signal.addEventListener('abort', onAbort, { once: true })
       this.#writtenWaiters.push(() => {
         signal.removeEventListener('abort', onAbort)

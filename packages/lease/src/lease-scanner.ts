@@ -3,7 +3,7 @@
 // for by handoff (fair share, parents first), and each take is written fenced on the counter seen.
 
 import {
-  KineError,
+  InvalidConfigError,
   initialSentinel,
   isLeaseFinished,
   isSentinel,
@@ -189,10 +189,9 @@ export class LeaseScanner {
     }
     if (lease.checkpoint === 'AT_TIMESTAMP' && this.#ctx.timestamp === undefined) {
       this.#warnOnce(`at-timestamp:${lease.leaseKey}`, () => {
-        const error = new KineError(
-          'INVALID_CONFIG',
+        const error = new InvalidConfigError('Consumer options', [
           `lease ${lease.leaseKey} starts AT_TIMESTAMP, but this Consumer has no initialPosition: { timestamp }; it will not take it`,
-        )
+        ])
         this.#ctx.logger.error({ err: error, shardId: lease.leaseKey }, error.message)
         this.#ctx.events.emit('error', { error, shardId: lease.leaseKey })
       })

@@ -5,6 +5,8 @@
 // nothing more is written.
 
 import {
+  InvalidConfigError,
+  InvalidLeaseItemError,
   LeaseLostError,
   ShardReader,
   abortReason,
@@ -67,7 +69,9 @@ export async function runPipeline(host: PipelineHost, h: HeldLease): Promise<voi
   try {
     const position = startPosition(h.lease, host.timestamp)
     if (position === undefined)
-      throw new Error(`lease ${h.shardId} cannot start at ${h.lease.checkpoint}`)
+      throw new InvalidLeaseItemError(h.shardId, [
+        `checkpoint ${h.lease.checkpoint}: no position to start reading from`,
+      ])
     log.debug({ checkpoint: h.lease.checkpoint }, 'shard pipeline started')
     const init = o.initialize
     if (init !== undefined) await runHandler(host, h, 'initialize', () => init(base))
@@ -244,19 +248,22 @@ async function awaitCheckpoints(
 }
 
 /** ctx.checkpoint(): never backwards, never past the last record delivered, never after the abort. */
-function requestCheckpoint(host: PipelineHost, h: HeldLease, at: RecordPosition): Promise<void> {
+async function requestCheckpoint(
+  host: PipelineHost,
+  h: HeldLease,
+  at: RecordPosition,
+): Promise<void> {
   // Once the pipeline has aborted, whatever the handler did since is not to be trusted as
   // processed: a late checkpoint (manual mode) would skip the rest of the batch.
-  if (h.pipeline.signal.aborted) return Promise.reject(abortReason(h.pipeline.signal))
+  if (h.pipeline.signal.aborted) throw abortReason(h.pipeline.signal)
+  // comparePositions throws InvalidConfigError for a position that is not one.
   if (h.delivered === undefined || comparePositions(at, h.delivered) > 0) {
-    return Promise.reject(
-      new TypeError(
-        `checkpoint ${at.sequenceNumber}/${at.subSequenceNumber} is after the last record delivered`,
-      ),
-    )
+    throw new InvalidConfigError('checkpoint', [
+      `${at.sequenceNumber}/${at.subSequenceNumber} is after the last record delivered`,
+    ])
   }
   if (h.wanted === undefined || comparePositions(at, h.wanted) > 0) h.wanted = at
-  return host.flush(h)
+  await host.flush(h)
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import {
   AbortedError,
-  KineError,
+  InvalidConfigError,
   LeaseLostError,
   abortReason,
   backoffDelay,
@@ -123,7 +123,7 @@ export class Worker {
   /** See {@link Consumer.start}. */
   async start(): Promise<void> {
     if (this.#state !== 'new')
-      throw new KineError('INVALID_CONFIG', 'a Consumer can be started only once')
+      throw new InvalidConfigError('use of Consumer', ['a Consumer can be started only once'])
     this.#state = 'starting'
     const { signal, clock, tableName } = this.#ctx.options
     if (signal?.aborted) {

@@ -1,6 +1,7 @@
 // The original's callback API over the Consumer: option names, init / processRecords / onShardClosed,
 // done(null, true|false), this.checkpointFunc, SDK v2 record shape, and no crash on done(err).
 import { allShards, getLease, splitInHalf, useEnv, waitFor } from '@kine-tools/testkit'
+import { InvalidConfigError } from '@kine/core'
 import { describe, expect, it } from 'vitest'
 import { kcl, type LegacyRecord } from '../src/index.js'
 import { leasedStream, put, workerClients } from './helpers.js'
@@ -16,6 +17,7 @@ describe('kcl()', () => {
     const texts: string[] = []
     let failed = false
     let last: LegacyRecord | undefined
+    const outsideCheckpoints: (Error | null | undefined)[] = []
     const worker = kcl(
       {
         streamName: stream,
@@ -25,6 +27,8 @@ describe('kcl()', () => {
         minProcessTime: 50,
         init(done) {
           inits.push(this.id)
+          // Outside processRecords there is no batch to checkpoint: a misuse, refused.
+          this.checkpointFunc((err) => outsideCheckpoints.push(err))
           done(null)
         },
         processRecords(records, done) {
@@ -81,6 +85,8 @@ describe('kcl()', () => {
       await waitFor('children read', () => after.every((t) => texts.includes(t)), 20_000)
       expect(closed).toEqual([parent!.ShardId])
       expect(inits).toHaveLength(3)
+      expect(outsideCheckpoints).toHaveLength(3)
+      for (const err of outsideCheckpoints) expect(err).toBeInstanceOf(InvalidConfigError)
       expect((await getLease(env.dynamodb, table, parent!.ShardId!))!.checkpoint).toBe('SHARD_END')
     } finally {
       await worker.stop()

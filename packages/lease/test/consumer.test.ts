@@ -160,7 +160,7 @@ describe.each(engines)('Consumer on %s', (dynamo) => {
       await consumer.start()
       await waitFor('the batch', () => recorder.seen.length >= 6)
       const shardId = recorder.seen[0]!.shardId
-      expect(refused).toBeInstanceOf(TypeError)
+      expect(refused).toBeInstanceOf(InvalidConfigError)
       await consumer.stop()
       const lease = (await getLease(env.dynamodb, table, shardId))!
       expect(lease.checkpoint).toBe(recorder.seen[2]!.sequenceNumber)
@@ -563,6 +563,7 @@ describe.each(engines)('Consumer on %s', (dynamo) => {
     await consumer.start()
     await consumer.stop()
     await expect(consumer.start()).rejects.toThrow(/only once/)
+    await expect(consumer.start()).rejects.toBeInstanceOf(InvalidConfigError)
     clients.destroy()
   })
 })

@@ -2,6 +2,7 @@
 // descends from whom. Sync decides creations and clean-up from this and nothing else.
 
 import type { Shard } from '@aws-sdk/client-kinesis'
+import { KineError } from '@kine/core'
 
 /** One shard of a complete, unfiltered listing, reduced to what lineage needs. */
 export interface ShardInfo {
@@ -25,7 +26,8 @@ export interface Lineage {
 export function shardInfo(shard: Shard): ShardInfo {
   const { ShardId, ParentShardId, AdjacentParentShardId, HashKeyRange, SequenceNumberRange } = shard
   if (!ShardId || !HashKeyRange?.StartingHashKey || !HashKeyRange.EndingHashKey) {
-    throw new TypeError(
+    throw new KineError(
+      'MALFORMED_RESPONSE',
       `ListShards returned a shard without an id or hash key range: ${JSON.stringify(shard)}`,
     )
   }

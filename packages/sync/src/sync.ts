@@ -15,6 +15,7 @@ import {
   deleteFinishedLeaseInput,
   endUnheldLeaseInput,
   ensureLeaseTable,
+  InvalidConfigError,
   isConditionalCheckFailed,
   isKineError,
   linkChildrenInput,
@@ -117,7 +118,11 @@ export class Sync {
    * logged and retried by the loop.
    */
   async start(): Promise<void> {
-    if (this.#state !== 'new') throw new Error(`Sync.start() called on a ${this.#state} Sync`)
+    if (this.#state !== 'new') {
+      throw new InvalidConfigError('use of Sync', [
+        `start() called on a ${this.#state} Sync: a Sync starts once`,
+      ])
+    }
     this.#state = 'running'
     try {
       await this.init()

@@ -9,6 +9,7 @@ import {
   uniqueName,
   useEnv,
 } from '@kine-tools/testkit'
+import { InvalidConfigError } from '@kine/core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Sync } from '../src/index.js'
 import { newSync } from './helpers.js'
@@ -261,6 +262,8 @@ describe('Sync errors and lifecycle', () => {
       .toBe(3)
     controller.abort()
     await sync.stop()
-    await expect(sync.start()).rejects.toThrow(/stopped/)
+    const restart = await sync.start().catch((e: unknown) => e)
+    expect(restart).toBeInstanceOf(InvalidConfigError)
+    expect((restart as Error).message).toMatch(/stopped/)
   })
 })

@@ -60,9 +60,7 @@ export async function governedSend<T>(
   signal?.addEventListener('abort', onAbort, { once: true })
   const timer = new AttemptTimer(clock, context.requestTimeoutMs, () =>
     controller.abort(
-      new KineError('TIMEOUT', `${name} got no response within ${context.requestTimeoutMs} ms`, {
-        retryable: true,
-      }),
+      new KineError('TIMEOUT', `${name} got no response within ${context.requestTimeoutMs} ms`),
     ),
   )
 

@@ -45,7 +45,6 @@ export function classifyReadError(
       action: 'renew-iterator',
       error: new KineError('EXPIRED_ITERATOR', `iterator of ${what} expired: ${detail}`, {
         cause: error,
-        retryable: true,
       }),
     }
   }
@@ -56,7 +55,6 @@ export function classifyReadError(
       throttled: false,
       error: new KineError('MALFORMED_RESPONSE', `unreadable response for ${what}: ${detail}`, {
         cause: error,
-        retryable: true,
       }),
     }
   }

@@ -30,7 +30,7 @@ export function notFoundVerdict(listed: readonly Shard[], c: NotFoundContext): F
       error: new KineError(
         'TRANSIENT',
         `${c.operation} said ${c.what} does not exist, but ListShards lists it (${c.detail})`,
-        { cause: c.cause, retryable: true },
+        { cause: c.cause },
       ),
     }
   }
@@ -46,7 +46,7 @@ export function notFoundVerdict(listed: readonly Shard[], c: NotFoundContext): F
       error: new KineError(
         'TRANSIENT',
         `${c.operation} said ${c.what} does not exist, and ListShards lists no shard newer than it: not listed yet (${c.detail})`,
-        { cause: c.cause, retryable: true },
+        { cause: c.cause },
       ),
     }
   }

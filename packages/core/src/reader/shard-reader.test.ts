@@ -602,6 +602,25 @@ describe('ShardReader: failures', () => {
     expect(malformedWarnings(logger)).toEqual([{ operation: 'GetRecords', shardId: SHARD }])
   })
 
+  it('retries a response with a record without a sequence number, with the same iterator (fake client)', async () => {
+    // The fake client answers the first GetRecords with a record lacking SequenceNumber.
+    const logger = recordingLogger()
+    const { clock, shard, metrics, build } = setup({ logger })
+    shard.putMany(3)
+    shard.closed = true
+    shard.inject('GetRecords', {
+      patch: { Records: [{ Data: new TextEncoder().encode('odd'), PartitionKey: 'p' }] },
+    })
+    const r = reading(build())
+    await until(clock, () => r.done)
+    const [bad, good] = shard.calls.filter((c) => c.op === 'GetRecords')
+    expect(good?.input.ShardIterator).toBe(bad?.input.ShardIterator)
+    expect(r.error).toBeUndefined()
+    expect(r.texts()).toEqual(['r0', 'r1', 'r2'])
+    expect(metrics.sum('MalformedResponses')).toBe(1)
+    expect(malformedWarnings(logger)).toEqual([{ operation: 'GetRecords', shardId: SHARD }])
+  })
+
   it('retries a truncated response body (real SDK client)', async () => {
     const { clock, shard, metrics, build } = setup({}, sdkClient)
     shard.putMany(3)
@@ -738,7 +757,12 @@ describe('ShardReader: stopping', () => {
     const reader = build()
     const a = reading(reader)
     await until(clock, () => a.batches.length > 0)
-    await expect(reader.read().next()).rejects.toThrow(/already being read/)
+    const second = await reader
+      .read()
+      .next()
+      .catch((e: unknown) => e)
+    expect(second).toBeInstanceOf(InvalidConfigError)
+    expect((second as Error).message).toMatch(/already being read/)
   })
 })
 

@@ -13,12 +13,13 @@ import { withDeadline } from '../abort.js'
 import { isThrottleError, malformedResponseError, toKineError } from '../aws-errors.js'
 import { backoffDelay } from '../backoff.js'
 import { abortReason } from '../clock.js'
-import { isKineError, KineError, ResourceNotFoundError } from '../errors.js'
+import type { KineError } from '../errors.js'
+import { InvalidConfigError, isKineError, ResourceNotFoundError } from '../errors.js'
 import { listShards } from '../list-shards.js'
 import type { Logger } from '../logger.js'
 import type { MetricDimensions } from '../metrics.js'
 import type { KineRecord } from '../record.js'
-import type { RecordPosition } from '../sequence-number.js'
+import { isSequenceNumber, type RecordPosition } from '../sequence-number.js'
 import { buildBatch } from './batch.js'
 import {
   childShardsFromResponse,
@@ -150,10 +151,9 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
 
   async *#run(): AsyncGenerator<ShardBatch, void, undefined> {
     if (this.#reading) {
-      throw new KineError(
-        'INVALID_CONFIG',
-        `shard ${this.shardId} is already being read by this ShardReader`,
-      )
+      throw new InvalidConfigError('use of ShardReader', [
+        `shard ${this.shardId} is already being read by this ShardReader: one read() at a time`,
+      ])
     }
     this.#reading = true
     const { clock, signal } = this.#o
@@ -281,6 +281,10 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
       if (!o.signal?.aborted) o.metrics.record('GetRecords.Errors', 1, 'Count', this.#dimensions)
       throw this.#malformed('GetRecords', 'Records')
     }
+    // Records are ordered and checkpointed by sequence number: one without is asked for again.
+    const unnumbered = output.Records.findIndex((r) => !isSequenceNumber(r.SequenceNumber ?? ''))
+    if (unnumbered !== -1)
+      throw this.#malformed('GetRecords', `a SequenceNumber on record ${unnumbered}`)
     if (output.NextShardIterator == null) {
       const missing = malformedChildShards(output.ChildShards)
       if (missing !== undefined) throw this.#malformed('GetRecords', missing)
