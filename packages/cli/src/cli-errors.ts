@@ -1,7 +1,8 @@
 // Turns whatever a command threw into one message a person can act on, and an exit code.
 // oclif's own errors (flag parsing, `this.exit`) already read well and pass through untouched.
 
-import { awsErrorName, isKineError, type KineError } from '@kine/core'
+import { isKineError, type KineError } from '@kine/core'
+import { awsErrorName } from '@kine/core/lease-table'
 import type { AwsSettings } from './aws-clients.js'
 
 /** Exit code for an error of use: a bad flag, a missing flag, flags that do not go together. */

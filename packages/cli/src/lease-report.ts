@@ -17,7 +17,8 @@ import {
   type Shard,
 } from '@aws-sdk/client-kinesis'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { listShards, scanLeases, toKineError, type Lease } from '@kine/core'
+import { listShards, scanLeases, type Lease } from '@kine/core'
+import { toKineError } from '@kine/core/lease-table'
 
 /** Where a lease stands against its shard. */
 export type LagStatus =

@@ -5,14 +5,8 @@
 
 import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis'
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
-import {
-  describeStreamSummary,
-  listShards,
-  MAX_HASH_KEY,
-  parseHashKey,
-  type Clock,
-  type Logger,
-} from '@kine/core'
+import { describeStreamSummary, listShards, type Clock, type Logger } from '@kine/core'
+import { MAX_HASH_KEY, parseHashKey } from '@kine/core/lease-table'
 import { enabledTrafficMetrics, shardTraffic, type ShardTraffic } from './shard-metrics.js'
 
 /** The stream as `kine ls --json` prints it. */

@@ -3,7 +3,8 @@
 // write queue and the abort signals of its pipeline. State only; the Consumer and the pipeline act
 // on it.
 
-import { comparePositions, isSequenceNumber, type Lease, type RecordPosition } from '@kine/core'
+import { comparePositions, type Lease, type RecordPosition } from '@kine/core'
+import { isSequenceNumber } from '@kine/core/lease-table'
 
 /**
  * - `handoff-in`: taken cooperatively; renewed, not read until the old owner's checkpoint lands.

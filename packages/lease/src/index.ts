@@ -24,13 +24,6 @@ export type {
   ConsumerListener,
 } from './context.js'
 export {
-  LeaseWatch,
-  planLeases,
-  parentsFinished,
-  type PlanInput,
-  type LeasePlan,
-} from './lease-plan.js'
-export {
   kcl,
   toLegacyRecord,
   type LegacyKclConfig,

@@ -12,16 +12,18 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb'
 import {
-  conditionFailedItem,
-  isConditionalCheckFailed,
-  leaseFromItem,
   scanLeases,
-  withDeadline,
   type Clock,
   type Lease,
   type LeaseScan,
   type ScanLeasesOptions,
 } from '@kine/core'
+import {
+  conditionFailedItem,
+  isConditionalCheckFailed,
+  leaseFromItem,
+  withDeadline,
+} from '@kine/core/lease-table'
 
 /** The result of a fenced write: applied (with the new item when asked for), or refused. */
 export type WriteResult =

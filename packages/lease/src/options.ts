@@ -6,7 +6,6 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import {
-  OptionsValidator,
   noopMetrics,
   silentLogger,
   systemClock,
@@ -17,6 +16,7 @@ import {
   type MetricsSink,
   type ReaderLimits,
 } from '@kine/core'
+import { OptionsValidator } from '@kine/core/lease-table'
 import type { LeaseLostInfo, RecordsContext, ShardContext, ShardEndContext } from './context.js'
 
 /** What a shard's pipeline does once a batch has failed `handlerRetries + 1` times. */

@@ -7,18 +7,15 @@
 import {
   LeaseLostError,
   ShardReader,
-  abortReason,
-  backoffDelay,
   comparePositions,
   isKineError,
-  isSequenceNumber,
-  raceAbort,
   type ChildShard,
   type KineRecord,
   type Lease,
   type RecordPosition,
   type ShardPosition,
 } from '@kine/core'
+import { abortReason, backoffDelay, isSequenceNumber, raceAbort } from '@kine/core/lease-table'
 import type { RecordsContext, ShardContext } from './context.js'
 import type { HeldLease } from './held-lease.js'
 import type { Worker } from './worker.js'

@@ -9,13 +9,21 @@ import {
   InvalidLeaseItemError,
   KineError,
   LeaseLostError,
+  describeStreamSummary,
+  ensureLeaseTable,
+  type ChildShard,
+  type Lease,
+  type Logger,
+  type MetricDimensions,
+} from '@kine/core'
+import {
+  LeaseWatch,
+  planLeases,
   abortReason,
   backoffDelay,
   checkpointLeaseInput,
   clearCheckpointOwnerInput,
   createLeaseInput,
-  describeStreamSummary,
-  ensureLeaseTable,
   handoffCheckpointInput,
   isLeaseFinished,
   isSentinel,
@@ -25,16 +33,11 @@ import {
   takeLeaseInput,
   beginHandoffInput,
   toKineError,
-  type ChildShard,
-  type Lease,
-  type Logger,
-  type MetricDimensions,
-} from '@kine/core'
+} from '@kine/core/lease-table'
 import type { LeaseLostReason } from './context.js'
 import { ConsumerEmitter } from './events.js'
 import { HeldLease, type LeasePhase } from './held-lease.js'
 import { LeaseStore } from './lease-store.js'
-import { LeaseWatch, planLeases } from './lease-plan.js'
 import type { HandlerFailurePolicy, ResolvedOptions } from './options.js'
 import { runPipeline } from './shard-pipeline.js'
 

@@ -3,7 +3,8 @@
 // at construction, never later on the record-processing path.
 
 import type { Clock, Logger } from '@kine/core'
-import { backgroundClock, METRICS, type OptionsValidator, silentLogger } from '@kine/core'
+import { METRICS, silentLogger } from '@kine/core'
+import { backgroundClock, type OptionsValidator } from '@kine/core/lease-table'
 
 import { MAX_DIMENSION_VALUE_LENGTH, MAX_DIMENSIONS, MAX_NAME_LENGTH } from './limits.js'
 

@@ -8,14 +8,4 @@ export {
   type SyncOptions,
 } from './options.js'
 export type { InitialPosition } from '@kine/core'
-export {
-  planSync,
-  type SyncPlan,
-  type NewLease,
-  type PlannedLease,
-  type PlanOptions,
-  type InitialSentinel,
-} from './plan.js'
-export { listingProblems } from './listing-check.js'
-export { buildLineage, descendants, shardInfo, type ShardInfo, type Lineage } from './lineage.js'
 export { sync, type LegacySyncConfig, type LegacySync } from './compat.js'

@@ -3,7 +3,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import {
-  OptionsValidator,
   noopMetrics,
   silentLogger,
   systemClock,
@@ -12,6 +11,7 @@ import {
   type Logger,
   type MetricsSink,
 } from '@kine/core'
+import { OptionsValidator } from '@kine/core/lease-table'
 import type { InitialSentinel } from './plan.js'
 
 export interface SyncOptions {
