@@ -8,7 +8,7 @@ import type { AwsSettings } from './aws-clients.js'
 /** Exit code for an error of use: a bad flag, a missing flag, flags that do not go together. */
 export const EXIT_USAGE = 2
 /** Exit code for everything that went wrong talking to AWS or reading the data. */
-export const EXIT_FAILURE = 1
+const EXIT_FAILURE = 1
 
 /** What a person reads, and the process's exit code. */
 export interface CliFailure {

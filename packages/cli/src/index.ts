@@ -1,5 +1,5 @@
 // @kine/cli: the `kine` command. oclif finds the commands through COMMANDS (package.json's
-// `oclif.commands`, explicit strategy), so every command is a named export of this file.
+// `oclif.commands`, explicit strategy), the one export of this file.
 import { Leases } from './commands/leases.js'
 import { Ls } from './commands/ls.js'
 import { Pull } from './commands/pull.js'
@@ -10,6 +10,3 @@ export const COMMANDS = {
   pull: Pull,
   leases: Leases,
 }
-
-export { Leases, Ls, Pull }
-export { KineCommand, awsFlags, type AwsFlagValues } from './base-command.js'

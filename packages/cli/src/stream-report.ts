@@ -10,7 +10,7 @@ import { MAX_HASH_KEY, parseHashKey } from '@kine/core/lease-table'
 import { enabledTrafficMetrics, shardTraffic, type ShardTraffic } from './shard-metrics.js'
 
 /** The stream as `kine ls --json` prints it. */
-export interface StreamInfo {
+interface StreamInfo {
   readonly name: string
   readonly arn: string | null
   readonly status: string | null
@@ -58,7 +58,7 @@ export interface StreamReport {
 }
 
 /** Options of {@link streamReport}. */
-export interface StreamReportOptions {
+interface StreamReportOptions {
   readonly streamName: string
   /** Wall-clock now, epoch ms. */
   readonly now: number

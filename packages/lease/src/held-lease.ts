@@ -17,7 +17,7 @@ import { isSequenceNumber } from '@kine/core/lease-table'
 export type LeasePhase = 'handoff-in' | 'running' | 'handoff-out' | 'stopping' | 'gone'
 
 /** A stored checkpoint: sequence number or sentinel, with its sub-sequence number. */
-export interface StoredCheckpoint {
+interface StoredCheckpoint {
   readonly checkpoint: string
   readonly subSequenceNumber: number
 }

@@ -26,7 +26,7 @@ import {
 } from '@kine/core/lease-table'
 
 /** The result of a fenced write: applied (with the new item when asked for), or refused. */
-export type WriteResult =
+type WriteResult =
   | { readonly applied: true; readonly lease: Lease | undefined }
   | { readonly applied: false; readonly current: Lease | undefined }
 

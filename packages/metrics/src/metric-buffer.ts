@@ -44,7 +44,7 @@ export interface AggregatedDatum {
   readonly counts: readonly number[] | undefined
 }
 
-export interface MetricBufferOptions {
+interface MetricBufferOptions {
   readonly level: MetricsLevel
   /** Added to every kine metric (not to the mapbox/kine one). */
   readonly dimensions: readonly Dimension[]
@@ -104,7 +104,7 @@ class Series {
 }
 
 /** True for a number CloudWatch accepts as a metric value. */
-export function isCloudWatchValue(value: number): boolean {
+function isCloudWatchValue(value: number): boolean {
   if (typeof value !== 'number' || !Number.isFinite(value)) return false
   const abs = Math.abs(value)
   return abs === 0 || (abs <= MAX_ABS_VALUE && abs >= MIN_ABS_VALUE)

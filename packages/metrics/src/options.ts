@@ -60,11 +60,11 @@ export interface MetricsOptions {
 }
 
 /** Default of {@link MetricsOptions.level}. */
-export const DEFAULT_LEVEL: MetricsLevel = 'summary'
+const DEFAULT_LEVEL: MetricsLevel = 'summary'
 /** Default of {@link MetricsOptions.flushIntervalMs}, in milliseconds. */
-export const DEFAULT_FLUSH_INTERVAL_MS = 60_000
+const DEFAULT_FLUSH_INTERVAL_MS = 60_000
 /** Default of {@link MetricsOptions.maxBufferedData}. */
-export const DEFAULT_MAX_BUFFERED_DATA = 10_000
+const DEFAULT_MAX_BUFFERED_DATA = 10_000
 
 /** One CloudWatch dimension. */
 export interface Dimension {

@@ -56,9 +56,9 @@ export interface SyncOptions {
   readonly random?: () => number
 }
 
-export const DEFAULT_SYNC_INTERVAL_MS = 60_000
-export const DEFAULT_GRACE_PERIOD_MS = 300_000
-export const DEFAULT_PAGE_SIZE = 1000
+const DEFAULT_SYNC_INTERVAL_MS = 60_000
+const DEFAULT_GRACE_PERIOD_MS = 300_000
+const DEFAULT_PAGE_SIZE = 1000
 export const DEFAULT_SHARD_GONE_CONFIRM_MS = 10_000
 
 export interface ResolvedSyncOptions {

@@ -20,7 +20,7 @@ export type PlannedLease = Pick<
  * How a pass judges that a shard is gone (rule 8 of docs/lease-protocol.md: two complete listings
  * some time apart agree).
  */
-export interface PlanOptions {
+interface PlanOptions {
   /** Wall-clock time of this pass's listing, epoch ms. @defaultValue undefined: no absence is confirmed */
   readonly now?: number
   /**
@@ -45,7 +45,7 @@ export interface NewLease {
   readonly endingHashKey: string
 }
 
-export interface SyncPlan {
+interface SyncPlan {
   /**
    * Leases to create, in generations: every parent's generation comes before its children's, so
    * a crash between two writes never leaves a child leased while its parent is still to be
