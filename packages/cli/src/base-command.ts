@@ -32,7 +32,7 @@ const endpointFlag = (service: string, example: string) =>
   })
 
 /** The flags of every command that talks to AWS. */
-export const awsFlags = {
+const awsFlags = {
   region: Flags.string({
     description:
       "AWS region [default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1]",
@@ -52,7 +52,7 @@ export const awsFlags = {
 }
 
 /** The parsed values of {@link awsFlags}. */
-export interface AwsFlagValues {
+interface AwsFlagValues {
   readonly region?: string | undefined
   readonly profile?: string | undefined
   readonly endpoint?: string | undefined

@@ -1,13 +1,14 @@
 // Turns whatever a command threw into one message a person can act on, and an exit code.
 // oclif's own errors (flag parsing, `this.exit`) already read well and pass through untouched.
 
-import { awsErrorName, isKineError, type KineError, type KineErrorCode } from '@kine/core'
+import { isKineError, type KineError, type KineErrorCode } from '@kine/core'
+import { awsErrorName } from '@kine/core/lease-table'
 import type { AwsSettings } from './aws-clients.js'
 
 /** Exit code for an error of use: a bad flag, a missing flag, flags that do not go together. */
 export const EXIT_USAGE = 2
 /** Exit code for everything that went wrong talking to AWS or reading the data. */
-export const EXIT_FAILURE = 1
+const EXIT_FAILURE = 1
 
 /**
  * The codes of failures only the CLI names (a flag that did not parse, no credentials, no answer

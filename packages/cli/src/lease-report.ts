@@ -17,10 +17,11 @@ import {
   type Shard,
 } from '@aws-sdk/client-kinesis'
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { listShards, scanLeases, toKineError, type Lease } from '@kine/core'
+import { listShards, scanLeases, type Lease } from '@kine/core'
+import { toKineError } from '@kine/core/lease-table'
 
 /** Where a lease stands against its shard. */
-export type LagStatus =
+type LagStatus =
   /** Nothing after the checkpoint. */
   | 'caught-up'
   /** Records wait after the checkpoint. */
@@ -67,7 +68,7 @@ export interface LeaseRow {
  * worker can use: an empty owner, a hash key that is not a decimal number, a wrong attribute type).
  * Workers and Sync skip it; it is listed among the leases so it is not missed.
  */
-export interface InvalidLeaseRow {
+interface InvalidLeaseRow {
   /** The item's `leaseKey`, when it has a readable one. */
   readonly shardId: string | null
   readonly state: 'invalid'
@@ -99,7 +100,7 @@ export interface LeasesReport {
 }
 
 /** Options of {@link leasesReport}. */
-export interface LeasesReportOptions {
+interface LeasesReportOptions {
   readonly table: string
   /** Compare checkpoints with this stream's shards. @defaultValue no comparison */
   readonly streamName?: string

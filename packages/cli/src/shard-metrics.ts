@@ -5,7 +5,7 @@
 import { GetMetricStatisticsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 
 /** The shard-level metrics `ls` reads. */
-export type TrafficMetric = 'IncomingBytes' | 'OutgoingBytes'
+type TrafficMetric = 'IncomingBytes' | 'OutgoingBytes'
 
 /** Average bytes per minute over the last hour; `null` where the metric is not enabled. */
 export interface ShardTraffic {
@@ -28,7 +28,7 @@ export function enabledTrafficMetrics(shardLevelMetrics: readonly string[]): Set
 }
 
 /** Options of {@link shardTraffic}. */
-export interface ShardTrafficOptions {
+interface ShardTrafficOptions {
   readonly streamName: string
   readonly shardIds: readonly string[]
   readonly metrics: ReadonlySet<TrafficMetric>

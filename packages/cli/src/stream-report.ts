@@ -5,18 +5,12 @@
 
 import type { KinesisClient, Shard } from '@aws-sdk/client-kinesis'
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
-import {
-  describeStreamSummary,
-  listShards,
-  MAX_HASH_KEY,
-  parseHashKey,
-  type Clock,
-  type Logger,
-} from '@kine/core'
+import { describeStreamSummary, listShards, type Clock, type Logger } from '@kine/core'
+import { MAX_HASH_KEY, parseHashKey } from '@kine/core/lease-table'
 import { enabledTrafficMetrics, shardTraffic, type ShardTraffic } from './shard-metrics.js'
 
 /** The stream as `kine ls --json` prints it. */
-export interface StreamInfo {
+interface StreamInfo {
   readonly name: string
   readonly arn: string | null
   readonly status: string | null
@@ -64,7 +58,7 @@ export interface StreamReport {
 }
 
 /** Options of {@link streamReport}. */
-export interface StreamReportOptions {
+interface StreamReportOptions {
   readonly streamName: string
   /** Wall-clock now, epoch ms. */
   readonly now: number

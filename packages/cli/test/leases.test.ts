@@ -3,7 +3,8 @@
 
 import { PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb'
 import { SplitShardCommand } from '@aws-sdk/client-kinesis'
-import { ensureLeaseTable, leaseToItem, type Lease } from '@kine/core'
+import { ensureLeaseTable, type Lease } from '@kine/core'
+import { leaseToItem } from '@kine/core/lease-table'
 import { createStream, putRecords, waitForStreamActive, type PutResult } from '@kine-tools/local'
 import { testLease, useEnv } from '@kine-tools/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -36,7 +36,7 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<
 }
 
 /** Options of {@link withDeadline}. */
-export interface DeadlineOptions {
+interface DeadlineOptions {
   /** Where the deadline is timed. */
   readonly clock: Clock
   /** How long `call` may take; `Infinity` for no deadline. */

@@ -1,7 +1,7 @@
 // Jittered exponential backoff, shared by every retry loop in kine. "Equal jitter": half the
 // exponential step is kept, half is random, so waits grow but retries from many workers spread out.
 
-export interface BackoffOptions {
+interface BackoffOptions {
   /** First wait. @defaultValue 100 */
   readonly baseMs?: number
   /** Longest wait. @defaultValue 10_000 */
@@ -10,8 +10,8 @@ export interface BackoffOptions {
   readonly random?: () => number
 }
 
-export const DEFAULT_BACKOFF_BASE_MS = 100
-export const DEFAULT_BACKOFF_CAP_MS = 10_000
+const DEFAULT_BACKOFF_BASE_MS = 100
+const DEFAULT_BACKOFF_CAP_MS = 10_000
 
 /** The wait before retry number `attempt` (0 for the first retry): in [step/2, step], step = min(cap, base·2^attempt). */
 export function backoffDelay(attempt: number, options: BackoffOptions = {}): number {

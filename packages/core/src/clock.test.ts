@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest'
 import { ManualClock } from './clock.js'
 
 // Runs a snippet in a fresh Node process against the built package: whether a pending sleep keeps
-// a process alive is only visible from outside it.
+// a process alive is only visible from outside it. backgroundClock is in the lease-table subpath.
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url))
+const distLeaseTable = fileURLToPath(new URL('../dist/lease-table/index.js', import.meta.url))
 function runNode(source: string): { stdout: string; stderr: string; status: number | null } {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', source], {
     encoding: 'utf8',
@@ -27,7 +28,7 @@ describe('systemClock and backgroundClock', () => {
   it("backgroundClock's sleep lets the process exit (a metrics flush timer must not hold an app open)", () => {
     // It exits cleanly without waking: the 15 s sleep did not hold it (spawnSync would time out at 20 s).
     const { stdout, stderr, status } = runNode(
-      `import { backgroundClock } from ${JSON.stringify(dist)}; backgroundClock.sleep(15000).then(() => console.log('woke')); console.log('started')`,
+      `import { backgroundClock } from ${JSON.stringify(distLeaseTable)}; backgroundClock.sleep(15000).then(() => console.log('woke')); console.log('started')`,
     )
     expect(stderr).toBe('')
     expect(status).toBe(0)

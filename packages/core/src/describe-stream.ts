@@ -37,7 +37,7 @@ export interface DescribeStreamSummaryOptions {
   readonly metrics?: MetricsSink
 }
 
-export const DEFAULT_DESCRIBE_STREAM_ATTEMPTS = 10
+const DEFAULT_DESCRIBE_STREAM_ATTEMPTS = 10
 
 /**
  * The stream's summary (status, ARN, retention, shard-level metrics, ...).

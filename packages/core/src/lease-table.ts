@@ -69,7 +69,7 @@ export interface EnsureLeaseTableResult {
 }
 
 /** Default of {@link EnsureLeaseTableOptions.timeoutMs}. */
-export const DEFAULT_ENSURE_TABLE_TIMEOUT_MS = 300_000
+const DEFAULT_ENSURE_TABLE_TIMEOUT_MS = 300_000
 
 // Polling starts fast (emulators create tables at once) and backs off towards AWS's seconds.
 const FIRST_POLL_MS = 50

@@ -30,7 +30,7 @@ const PENDING = [
 ]
 
 /** A lease write by its holder, fenced on the counter the holder last wrote or read. */
-export interface HolderWriteParams {
+interface HolderWriteParams {
   /** The shard id. */
   readonly leaseKey: string
   /** This worker's id; the write applies only while it is `leaseOwner`. */
@@ -40,7 +40,7 @@ export interface HolderWriteParams {
 }
 
 /** Parameters of {@link takeLeaseInput}. */
-export interface TakeLeaseParams {
+interface TakeLeaseParams {
   /** The shard id. */
   readonly leaseKey: string
   /** This worker's id, the new `leaseOwner`. */
@@ -57,7 +57,7 @@ export interface TakeLeaseParams {
 }
 
 /** Parameters of {@link beginHandoffInput}. */
-export interface BeginHandoffParams {
+interface BeginHandoffParams {
   /** The shard id. */
   readonly leaseKey: string
   /** This worker (B), taking the lease over. */
@@ -69,7 +69,7 @@ export interface BeginHandoffParams {
 }
 
 /** Parameters of {@link handoffCheckpointInput}. */
-export interface HandoffCheckpointParams {
+interface HandoffCheckpointParams {
   /** The shard id. */
   readonly leaseKey: string
   /** This worker (A), named as `checkpointOwner` by the handoff. */
@@ -86,7 +86,7 @@ export interface HandoffCheckpointParams {
 }
 
 /** Parameters of {@link checkpointLeaseInput}. */
-export interface CheckpointLeaseParams extends HolderWriteParams {
+interface CheckpointLeaseParams extends HolderWriteParams {
   /**
    * The new checkpoint: a sequence number, or `SHARD_END` at the shard's end (rule 8 of
    * docs/lease-protocol.md).
@@ -100,7 +100,7 @@ export interface CheckpointLeaseParams extends HolderWriteParams {
 }
 
 /** Parameters of {@link linkChildrenInput}. */
-export interface LinkChildrenParams {
+interface LinkChildrenParams {
   /** The parent shard id. */
   readonly leaseKey: string
   /** Child shard ids to add to `childShardIds` (at least one). */
@@ -108,7 +108,7 @@ export interface LinkChildrenParams {
 }
 
 /** Parameters of {@link linkParentsInput}. */
-export interface LinkParentsParams {
+interface LinkParentsParams {
   /** The child shard id. */
   readonly leaseKey: string
   /** Parent shard ids to add to `parentShardId` (at least one). */
@@ -116,7 +116,7 @@ export interface LinkParentsParams {
 }
 
 /** Names a lease only (Sync's writes, which no holder fences). */
-export interface LeaseKeyParams {
+interface LeaseKeyParams {
   /** The shard id. */
   readonly leaseKey: string
 }
@@ -125,13 +125,13 @@ export interface LeaseKeyParams {
  * A lease and the `kineShardAbsentSince` mark Sync read on it (rule 8 of docs/lease-protocol.md:
  * two listings agree).
  */
-export interface ShardAbsentParams extends LeaseKeyParams {
+interface ShardAbsentParams extends LeaseKeyParams {
   /** The mark's value, epoch ms: the write applies only while the item still carries exactly it. */
   readonly shardAbsentSince: number
 }
 
 /** Parameters of {@link deleteFinishedLeaseInput}. */
-export interface DeleteFinishedLeaseParams extends LeaseKeyParams {
+interface DeleteFinishedLeaseParams extends LeaseKeyParams {
   /**
    * For a lease deleted because its shard is gone: the `kineShardAbsentSince` mark read on it;
    * the delete then applies only while the item still carries it.

@@ -52,7 +52,7 @@ export interface ListShardsOptions {
   readonly metrics?: MetricsSink
 }
 
-export const DEFAULT_LIST_SHARDS_PAGE_SIZE = 1000
+const DEFAULT_LIST_SHARDS_PAGE_SIZE = 1000
 const DEFAULT_MAX_ATTEMPTS = 10
 
 /**

@@ -4,7 +4,7 @@
 import { InvalidConfigError } from './errors.js'
 
 /** Settings shared by every check of {@link OptionsValidator}. */
-export interface CheckOptions {
+interface CheckOptions {
   /**
    * When true, an absent (`undefined`) value passes; anything else present must still be valid.
    * @defaultValue false
@@ -13,7 +13,7 @@ export interface CheckOptions {
 }
 
 /** Bounds for {@link OptionsValidator.number}. */
-export interface NumberCheckOptions extends CheckOptions {
+interface NumberCheckOptions extends CheckOptions {
   /**
    * Smallest allowed value (inclusive).
    * @defaultValue no lower bound
@@ -32,7 +32,7 @@ export interface NumberCheckOptions extends CheckOptions {
 }
 
 /** Settings for {@link OptionsValidator.stringArray}. */
-export interface StringArrayCheckOptions extends CheckOptions {
+interface StringArrayCheckOptions extends CheckOptions {
   /**
    * Fewest elements allowed.
    * @defaultValue 0

@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-dynamodb'
 import { dynamoClient, javaAvailable, startDynamo } from '@kine-tools/local'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ensureLeaseTable, scanLeases, type Lease } from '../src/index.js'
 import {
   awsErrorName,
   beginHandoffInput,
@@ -30,7 +31,6 @@ import {
   createLeaseInput,
   deleteFinishedLeaseInput,
   endUnheldLeaseInput,
-  ensureLeaseTable,
   handoffCheckpointInput,
   isConditionalCheckFailed,
   leaseFromItem,
@@ -40,11 +40,9 @@ import {
   markShardAbsentInput,
   releaseLeaseInput,
   renewLeaseInput,
-  scanLeases,
   takeLeaseInput,
-  type Lease,
   type LeaseItem,
-} from '../src/index.js'
+} from '../src/lease-table/index.js'
 import { InMemoryDynamoDB } from '../src/testing/index.js'
 
 type Engine = 'in-memory' | 'dynalite' | 'dynamodb-local'

@@ -159,7 +159,7 @@ export function kcl(
 }
 
 /** The SDK v2 record shape, with `Data` a Buffer view over the same bytes (no copy). */
-export function toLegacyRecord(r: KineRecord): LegacyRecord {
+function toLegacyRecord(r: KineRecord): LegacyRecord {
   return {
     Data: Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength),
     PartitionKey: r.partitionKey,

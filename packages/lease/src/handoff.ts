@@ -3,15 +3,13 @@
 // handoff timeout; the previous owner, on finding the mark, finishes its batch in flight and writes
 // that checkpoint, which also ends the handoff.
 
+import { AbortedError, LeaseLostError, type Lease } from '@kine/core'
 import {
-  AbortedError,
-  LeaseLostError,
   beginHandoffInput,
   clearCheckpointOwnerInput,
   handoffCheckpointInput,
   isLeaseFinished,
-  type Lease,
-} from '@kine/core'
+} from '@kine/core/lease-table'
 import type { HeldLease } from './held-lease.js'
 import type { HolderWrites } from './holder-writes.js'
 import type { WorkerContext } from './worker-context.js'

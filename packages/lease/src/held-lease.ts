@@ -3,13 +3,8 @@
 // write queue and the abort signals of its pipeline. State only; the Consumer and the pipeline act
 // on it.
 
-import {
-  abortReason,
-  comparePositions,
-  isSequenceNumber,
-  type Lease,
-  type RecordPosition,
-} from '@kine/core'
+import { comparePositions, type Lease, type RecordPosition } from '@kine/core'
+import { abortReason, isSequenceNumber } from '@kine/core/lease-table'
 
 /**
  * - `handoff-in`: taken cooperatively; renewed, not read until the old owner's checkpoint lands.
@@ -22,7 +17,7 @@ import {
 export type LeasePhase = 'handoff-in' | 'running' | 'handoff-out' | 'stopping' | 'gone'
 
 /** A stored checkpoint: sequence number or sentinel, with its sub-sequence number. */
-export interface StoredCheckpoint {
+interface StoredCheckpoint {
   readonly checkpoint: string
   readonly subSequenceNumber: number
 }

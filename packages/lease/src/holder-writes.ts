@@ -4,14 +4,8 @@
 // whichever way it goes.
 
 import type { UpdateItemCommandInput } from '@aws-sdk/client-dynamodb'
-import {
-  AbortedError,
-  LeaseLostError,
-  checkpointLeaseInput,
-  releaseLeaseInput,
-  renewLeaseInput,
-  type Lease,
-} from '@kine/core'
+import { AbortedError, LeaseLostError, type Lease } from '@kine/core'
+import { checkpointLeaseInput, releaseLeaseInput, renewLeaseInput } from '@kine/core/lease-table'
 import type { LeaseLostReason } from './context.js'
 import { HeldLease, type LeasePhase } from './held-lease.js'
 import type { WorkerContext } from './worker-context.js'

@@ -2,18 +2,18 @@
 // the local clock (rule 1 of docs/lease-protocol.md), the plan says what to take and what to ask
 // for by handoff (fair share, parents first), and each take is written fenced on the counter seen.
 
+import { InvalidConfigError, type Lease } from '@kine/core'
 import {
-  InvalidConfigError,
   initialSentinel,
   isLeaseFinished,
   isSentinel,
   takeLeaseInput,
-  type Lease,
-} from '@kine/core'
+  LeaseWatch,
+  planLeases,
+} from '@kine/core/lease-table'
 import type { Handoff } from './handoff.js'
 import type { HeldLease } from './held-lease.js'
 import type { HolderWrites } from './holder-writes.js'
-import { LeaseWatch, planLeases } from './lease-plan.js'
 import type { WorkerContext } from './worker-context.js'
 
 /** What the scanner needs from the worker running it. */

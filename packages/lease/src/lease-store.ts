@@ -12,19 +12,21 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb'
 import {
-  conditionFailedItem,
-  isConditionalCheckFailed,
-  leaseFromItem,
   scanLeases,
-  withDeadline,
   type Clock,
   type Lease,
   type LeaseScan,
   type ScanLeasesOptions,
 } from '@kine/core'
+import {
+  conditionFailedItem,
+  isConditionalCheckFailed,
+  leaseFromItem,
+  withDeadline,
+} from '@kine/core/lease-table'
 
 /** The result of a fenced write: applied (with the new item when asked for), or refused. */
-export type WriteResult =
+type WriteResult =
   | { readonly applied: true; readonly lease: Lease | undefined }
   | { readonly applied: false; readonly current: Lease | undefined }
 

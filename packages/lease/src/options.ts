@@ -6,8 +6,6 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import {
-  OptionsValidator,
-  isInitialPosition,
   noopMetrics,
   silentLogger,
   systemClock,
@@ -18,6 +16,7 @@ import {
   type MetricsSink,
   type ReaderLimits,
 } from '@kine/core'
+import { OptionsValidator, isInitialPosition } from '@kine/core/lease-table'
 import type { LeaseLostInfo, RecordsContext, ShardContext, ShardEndContext } from './context.js'
 
 /** What a shard's pipeline does once a batch has failed `handlerRetries + 1` times. */
@@ -27,19 +26,19 @@ export type HandlerFailurePolicy = 'retry-forever' | 'release-lease' | 'stop'
 export type SlowHandlerPolicy = 'report' | 'release-lease'
 
 /** Lease duration F. */
-export const DEFAULT_LEASE_DURATION_MS = 10_000
+const DEFAULT_LEASE_DURATION_MS = 10_000
 /** Handler retries before the failure policy applies. */
-export const DEFAULT_HANDLER_RETRIES = 3
+const DEFAULT_HANDLER_RETRIES = 3
 /** First wait before retrying a failed batch. */
-export const DEFAULT_HANDLER_RETRY_BASE_DELAY_MS = 1_000
+const DEFAULT_HANDLER_RETRY_BASE_DELAY_MS = 1_000
 /** Longest wait between retries of a failed batch. */
-export const DEFAULT_HANDLER_RETRY_MAX_DELAY_MS = 30_000
+const DEFAULT_HANDLER_RETRY_MAX_DELAY_MS = 30_000
 /** Delivered batches per shard that may lack an acknowledged checkpoint (batch checkpointing). */
-export const DEFAULT_MAX_UNCHECKPOINTED_BATCHES = 2
+const DEFAULT_MAX_UNCHECKPOINTED_BATCHES = 2
 /** How long stop() lets in-flight handlers finish before abandoning them without a checkpoint. */
-export const DEFAULT_STOP_TIMEOUT_MS = 30_000
+const DEFAULT_STOP_TIMEOUT_MS = 30_000
 /** How long the table may hold no lease before the worker warns (naming Sync). */
-export const DEFAULT_NO_LEASES_WARNING_MS = 60_000
+const DEFAULT_NO_LEASES_WARNING_MS = 60_000
 
 /** Options of {@link Consumer}. */
 export interface ConsumerOptions {

@@ -2,15 +2,8 @@
 // leases (and the parent's link to them) first, then SHARD_END, fenced. A child never exists
 // without its parent's link, and SHARD_END is never written before the children exist.
 
-import {
-  InvalidLeaseItemError,
-  LeaseLostError,
-  backoffDelay,
-  createLeaseInput,
-  linkChildrenInput,
-  type ChildShard,
-  type Lease,
-} from '@kine/core'
+import { InvalidLeaseItemError, LeaseLostError, type ChildShard, type Lease } from '@kine/core'
+import { backoffDelay, createLeaseInput, linkChildrenInput } from '@kine/core/lease-table'
 import type { HeldLease } from './held-lease.js'
 import type { HolderWrites } from './holder-writes.js'
 import type { WorkerContext } from './worker-context.js'

@@ -9,12 +9,8 @@ import {
   InvalidLeaseItemError,
   LeaseLostError,
   ShardReader,
-  abortReason,
-  backoffDelay,
   comparePositions,
   isKineError,
-  isSequenceNumber,
-  raceAbort,
   type ChildShard,
   type KineRecord,
   type Logger,
@@ -22,6 +18,7 @@ import {
   type RecordPosition,
   type ShardPosition,
 } from '@kine/core'
+import { abortReason, backoffDelay, isSequenceNumber, raceAbort } from '@kine/core/lease-table'
 import type { RecordsContext, ShardContext } from './context.js'
 import type { HeldLease } from './held-lease.js'
 import type { PipelineHost } from './pipeline-host.js'

@@ -7,13 +7,11 @@ import {
   AbortedError,
   InvalidConfigError,
   LeaseLostError,
-  abortReason,
-  backoffDelay,
   describeStreamSummary,
   ensureLeaseTable,
-  toKineError,
   type Logger,
 } from '@kine/core'
+import { abortReason, backoffDelay, toKineError } from '@kine/core/lease-table'
 import { ConsumerEmitter } from './events.js'
 import { Handoff } from './handoff.js'
 import type { HeldLease, LeasePhase } from './held-lease.js'

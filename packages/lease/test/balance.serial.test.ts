@@ -1,7 +1,6 @@
 // Liveness, one file at a time: fair shares, cooperative handoff, failover after a crash, graceful
 // stop, clock skew and a DynamoDB outage, with a short lease duration and slack relative to it.
-import type { Clock } from '@kine/core'
-import { systemClock } from '@kine/core'
+import { type Clock, systemClock } from '@kine/core'
 import { readLeases, useEnv, waitFor } from '@kine-tools/testkit'
 import { describe, expect, it } from 'vitest'
 import type { Consumer } from '../src/index.js'

@@ -3,7 +3,8 @@
 // processing, checkpoints, release on stop, the KCL item format, handler retries, manual
 // checkpoints, start-up races and bad input. "rule N" is rule N of docs/lease-protocol.md.
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
-import { InvalidConfigError, checkpointLeaseInput, takeLeaseInput, type Logger } from '@kine/core'
+import { InvalidConfigError, type Logger } from '@kine/core'
+import { checkpointLeaseInput, takeLeaseInput } from '@kine/core/lease-table'
 import { createStream, javaAvailable, type DynamoEngine } from '@kine-tools/local'
 import { getLease, newStream, readLeases, uniqueName, useEnv, waitFor } from '@kine-tools/testkit'
 import { describe, expect, it } from 'vitest'

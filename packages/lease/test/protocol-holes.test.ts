@@ -4,15 +4,14 @@
 // worker's own DynamoDB client injects the fault (a renewal that never reaches the table, a
 // response lost after the write applied, a scan that missed an item written behind it).
 import { UpdateItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { ensureLeaseTable, type KineRecord } from '@kine/core'
 import {
   beginHandoffInput,
   createLeaseInput,
-  ensureLeaseTable,
   leaseToItem,
   renewLeaseInput,
   takeLeaseInput,
-  type KineRecord,
-} from '@kine/core'
+} from '@kine/core/lease-table'
 import {
   allShards,
   getLease,

@@ -3,7 +3,7 @@
 // worker writes children before SHARD_END (rule 8 of docs/lease-protocol.md).
 import { PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { MergeShardsCommand } from '@aws-sdk/client-kinesis'
-import { createLeaseInput } from '@kine/core'
+import { createLeaseInput } from '@kine/core/lease-table'
 import { Sync } from '@kine/sync'
 import { putRecords, waitForStreamActive } from '@kine-tools/local'
 import {

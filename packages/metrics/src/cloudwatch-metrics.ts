@@ -12,7 +12,7 @@ import {
   isRetryableAwsError,
   OptionsValidator,
   toKineError,
-} from '@kine/core'
+} from '@kine/core/lease-table'
 import { MAX_DATA_PER_REQUEST } from './limits.js'
 import { type MetricsOptions, resolveMetricsOptions } from './options.js'
 import {

@@ -3,7 +3,7 @@
 // metrics (Lambda, ECS with the awslogs driver, the CloudWatch agent).
 
 import type { MetricDimensions, MetricName, MetricUnit, MetricsSink } from '@kine/core'
-import { OptionsValidator } from '@kine/core'
+import { OptionsValidator } from '@kine/core/lease-table'
 import { writeEmfLines } from './emf-lines.js'
 import { type MetricsOptions, resolveMetricsOptions } from './options.js'
 import { SinkCore } from './sink-core.js'

@@ -9,14 +9,14 @@
 // rarely exceed it in a minute. Past 150 it falls back to a statistic set (SampleCount, Sum,
 // Minimum, Maximum), which is exact for everything but percentiles and costs constant memory.
 
-import type {
-  Clock,
-  MetricDimensionName,
-  MetricDimensions,
-  MetricName,
-  MetricUnit,
+import {
+  type Clock,
+  type MetricDimensionName,
+  type MetricDimensions,
+  type MetricName,
+  type MetricUnit,
+  METRICS,
 } from '@kine/core'
-import { METRICS } from '@kine/core'
 import {
   MAX_ABS_VALUE,
   MAX_DIMENSION_VALUE_LENGTH,
@@ -44,7 +44,7 @@ export interface AggregatedDatum {
   readonly counts: readonly number[] | undefined
 }
 
-export interface MetricBufferOptions {
+interface MetricBufferOptions {
   readonly level: MetricsLevel
   /** Added to every kine metric (not to the mapbox/kine one). */
   readonly dimensions: readonly Dimension[]
@@ -104,7 +104,7 @@ class Series {
 }
 
 /** True for a number CloudWatch accepts as a metric value. */
-export function isCloudWatchValue(value: number): boolean {
+function isCloudWatchValue(value: number): boolean {
   if (typeof value !== 'number' || !Number.isFinite(value)) return false
   const abs = Math.abs(value)
   return abs === 0 || (abs <= MAX_ABS_VALUE && abs >= MIN_ABS_VALUE)

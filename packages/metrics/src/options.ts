@@ -2,8 +2,8 @@
 // OptionsValidator: one InvalidConfigError listing every problem), so a misconfigured sink fails
 // at construction, never later on the record-processing path.
 
-import type { Clock, Logger } from '@kine/core'
-import { backgroundClock, METRICS, type OptionsValidator, silentLogger } from '@kine/core'
+import { type Clock, type Logger, METRICS, silentLogger } from '@kine/core'
+import { backgroundClock, type OptionsValidator } from '@kine/core/lease-table'
 
 import { MAX_DIMENSION_VALUE_LENGTH, MAX_DIMENSIONS, MAX_NAME_LENGTH } from './limits.js'
 
@@ -59,11 +59,11 @@ export interface MetricsOptions {
 }
 
 /** Default of {@link MetricsOptions.level}. */
-export const DEFAULT_LEVEL: MetricsLevel = 'summary'
+const DEFAULT_LEVEL: MetricsLevel = 'summary'
 /** Default of {@link MetricsOptions.flushIntervalMs}, in milliseconds. */
-export const DEFAULT_FLUSH_INTERVAL_MS = 60_000
+const DEFAULT_FLUSH_INTERVAL_MS = 60_000
 /** Default of {@link MetricsOptions.maxBufferedData}. */
-export const DEFAULT_MAX_BUFFERED_DATA = 10_000
+const DEFAULT_MAX_BUFFERED_DATA = 10_000
 
 /** One CloudWatch dimension. */
 export interface Dimension {

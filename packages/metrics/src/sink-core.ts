@@ -9,7 +9,7 @@ import type { ResolvedMetricsOptions } from './options.js'
 import type { MetricsStats } from './stats.js'
 
 /** A sink's own counts, which {@link SinkCore.stats} adds to the buffer's. */
-export interface SinkCounts {
+interface SinkCounts {
   /** Values delivered. */
   readonly sent: number
   /** Values the sink failed to deliver. */

@@ -1,21 +1,6 @@
-// @kine/sync: keep a KCL 2.x compatible lease table in step with a Kinesis stream's shards.
+// @kine/sync: keep a KCL 2.x compatible lease table in step with a Kinesis stream's shards. Every
+// export here is in the README.
 export { Sync, type SyncResult } from './sync.js'
-export {
-  DEFAULT_SYNC_INTERVAL_MS,
-  DEFAULT_GRACE_PERIOD_MS,
-  DEFAULT_PAGE_SIZE,
-  DEFAULT_SHARD_GONE_CONFIRM_MS,
-  type SyncOptions,
-} from './options.js'
+export type { SyncOptions } from './options.js'
 export type { InitialPosition } from '@kine/core'
-export {
-  planSync,
-  type SyncPlan,
-  type NewLease,
-  type PlannedLease,
-  type PlanOptions,
-  type InitialSentinel,
-} from './plan.js'
-export { listingProblems } from './listing-check.js'
-export { buildLineage, descendants, shardInfo, type ShardInfo, type Lineage } from './lineage.js'
 export { sync, type LegacySyncConfig, type LegacySync } from './compat.js'

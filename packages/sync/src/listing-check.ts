@@ -8,7 +8,7 @@
 // [0, 2^128 − 1] (a split or merge closes parents and opens children covering the same keys at
 // once); only closed shards age out, one retention period (at least 24 h) after they close.
 
-import { MAX_HASH_KEY, parseHashKey } from '@kine/core'
+import { MAX_HASH_KEY, parseHashKey } from '@kine/core/lease-table'
 import type { ShardInfo } from './lineage.js'
 import type { PlannedLease } from './planned-lease.js'
 

@@ -3,18 +3,20 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
 import {
-  OptionsValidator,
-  initialSentinel,
-  isInitialPosition,
   noopMetrics,
   silentLogger,
   systemClock,
   type Clock,
   type InitialPosition,
-  type InitialSentinel,
   type Logger,
   type MetricsSink,
 } from '@kine/core'
+import {
+  OptionsValidator,
+  initialSentinel,
+  isInitialPosition,
+  type InitialSentinel,
+} from '@kine/core/lease-table'
 
 export interface SyncOptions {
   /** The stream whose shards the table mirrors. */
@@ -58,9 +60,9 @@ export interface SyncOptions {
   readonly random?: () => number
 }
 
-export const DEFAULT_SYNC_INTERVAL_MS = 60_000
-export const DEFAULT_GRACE_PERIOD_MS = 300_000
-export const DEFAULT_PAGE_SIZE = 1000
+const DEFAULT_SYNC_INTERVAL_MS = 60_000
+const DEFAULT_GRACE_PERIOD_MS = 300_000
+const DEFAULT_PAGE_SIZE = 1000
 export const DEFAULT_SHARD_GONE_CONFIRM_MS = 10_000
 
 export interface ResolvedSyncOptions {

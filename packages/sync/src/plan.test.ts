@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { ShardInfo } from './lineage.js'
-import { planSync, type PlannedLease } from './plan.js'
+import { planSync } from './plan.js'
+import type { PlannedLease } from './planned-lease.js'
 
 // A stream that was split and merged: 0 split into 2 and 3; then 3 and 1 merged into 4.
 //   0 (closed) ─┬─ 2 (open)

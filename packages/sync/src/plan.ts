@@ -3,19 +3,16 @@
 // without I/O.
 
 import { listingProblems } from './listing-check.js'
-import type { InitialSentinel } from '@kine/core'
+import type { InitialSentinel } from '@kine/core/lease-table'
 import { DEFAULT_SHARD_GONE_CONFIRM_MS } from './options.js'
 import { buildLineage, descendants, type Lineage, type ShardInfo } from './lineage.js'
 import type { PlannedLease } from './planned-lease.js'
-
-export type { InitialSentinel } from '@kine/core'
-export type { PlannedLease } from './planned-lease.js'
 
 /**
  * How a pass judges that a shard is gone (rule 8 of docs/lease-protocol.md: two complete listings
  * some time apart agree).
  */
-export interface PlanOptions {
+interface PlanOptions {
   /** Wall-clock time of this pass's listing, epoch ms. @defaultValue undefined: no absence is confirmed */
   readonly now?: number
   /**
@@ -40,7 +37,7 @@ export interface NewLease {
   readonly endingHashKey: string
 }
 
-export interface SyncPlan {
+interface SyncPlan {
   /**
    * Leases to create, in generations: every parent's generation comes before its children's, so
    * a crash between two writes never leaves a child leased while its parent is still to be

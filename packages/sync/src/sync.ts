@@ -9,24 +9,26 @@ import {
 } from '@aws-sdk/client-dynamodb'
 import {
   AbortedError,
+  InvalidConfigError,
+  ensureLeaseTable,
+  isKineError,
+  listShards,
+  scanLeases,
+  type Lease,
+} from '@kine/core'
+import {
   backoffDelay,
   clearShardAbsentInput,
   createLeaseInput,
   deleteFinishedLeaseInput,
   endUnheldLeaseInput,
-  ensureLeaseTable,
-  InvalidConfigError,
   isConditionalCheckFailed,
-  isKineError,
   linkChildrenInput,
   linkParentsInput,
-  listShards,
   markShardAbsentInput,
-  scanLeases,
   sendOptions,
   toKineError,
-  type Lease,
-} from '@kine/core'
+} from '@kine/core/lease-table'
 import { shardInfo, type ShardInfo } from './lineage.js'
 import { resolveSyncOptions, type ResolvedSyncOptions, type SyncOptions } from './options.js'
 import { planSync, type NewLease } from './plan.js'

@@ -1,14 +1,14 @@
 // Sync's clean-up and its races with other Syncs and with workers, on kinesis-local + dynalite.
 // Worker writes are simulated with core's own lease-write builders (what @kine/lease sends).
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
+import { ManualClock } from '@kine/core'
 import {
   checkpointLeaseInput,
   createLeaseInput,
   isConditionalCheckFailed,
   leaseToItem,
-  ManualClock,
   takeLeaseInput,
-} from '@kine/core'
+} from '@kine/core/lease-table'
 import {
   allShards,
   getLease,

@@ -1,7 +1,8 @@
 // Sync on kinesalite + dynalite: kinesalite's listings pass the odd-listing checks (its open shards
 // cover every hash key, before and after a split), and the two-listings rule holds there too.
 import { PutItemCommand } from '@aws-sdk/client-dynamodb'
-import { leaseToItem, ManualClock } from '@kine/core'
+import { ManualClock } from '@kine/core'
+import { leaseToItem } from '@kine/core/lease-table'
 import {
   allShards,
   getLease,

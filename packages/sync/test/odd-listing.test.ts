@@ -5,13 +5,8 @@
 // kinesis-local + dynalite, with a Kinesis client that can drop shards from ListShards answers.
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient, ListShardsCommandOutput, Shard } from '@aws-sdk/client-kinesis'
-import {
-  checkpointLeaseInput,
-  leaseToItem,
-  scanLeases,
-  takeLeaseInput,
-  type Logger,
-} from '@kine/core'
+import { scanLeases, type Logger } from '@kine/core'
+import { checkpointLeaseInput, leaseToItem, takeLeaseInput } from '@kine/core/lease-table'
 import {
   allShards,
   getLease,

@@ -2,7 +2,8 @@
 // aws-kinesis-agg): @kine/core's deaggregateInto and aws-kinesis-agg's deaggregateSync, each
 // touching every user record's data once. For information: no verdict. Runs in a process of its
 // own, without an emulator; the decoders alternate, and the medians are reported.
-import { deaggregateInto, type KineRecord } from '@kine/core'
+import type { KineRecord } from '@kine/core'
+import { deaggregateInto } from '@kine/core/lease-table'
 import agg from 'aws-kinesis-agg'
 import { buildAggregates, type SdkRecord } from './kpl-aggregates.js'
 import type { KplResult, KplShape } from './kpl-result.js'

@@ -1,6 +1,7 @@
 // Reading a lease table as a test checks it, and building leases to write into one.
 import { GetItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { leaseFromItem, type Lease } from '@kine/core'
+import type { Lease } from '@kine/core'
+import { leaseFromItem } from '@kine/core/lease-table'
 
 /** Every lease in the table, by lease key, with the raw items for format checks. */
 export async function readLeases(

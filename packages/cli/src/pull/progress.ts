@@ -22,7 +22,7 @@ interface ShardProgress {
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
 
 /** Where progress goes. */
-export interface ProgressOptions {
+interface ProgressOptions {
   readonly mode: ProgressMode
   readonly write: (text: string) => void
 }

@@ -10,14 +10,13 @@ export const ITERATOR_TYPES = [
   'AT_TIMESTAMP',
   'AT_SEQUENCE_NUMBER',
 ] as const
-export type IteratorType = (typeof ITERATOR_TYPES)[number]
+type IteratorType = (typeof ITERATOR_TYPES)[number]
 
 /** The `-z` values and their fixed wait between two calls on a shard, as the original. */
 export const SPEEDS = { slow: 3000, normal: 2000, fast: 1000 } as const
-export type Speed = keyof typeof SPEEDS
 
 /** The flags that decide where reading starts. */
-export interface PositionFlags {
+interface PositionFlags {
   readonly type: IteratorType
   readonly timestamp?: string | undefined
   readonly sequenceNumber?: string | undefined

@@ -65,7 +65,7 @@ class PullStopped extends Error {
 }
 
 /** What a pull did. */
-export interface PullResult {
+interface PullResult {
   readonly end: PullEnd
   readonly records: number
 }

@@ -7,7 +7,7 @@ export const RECORD_FORMATS = ['text', 'base64', 'json'] as const
 export type RecordFormat = (typeof RECORD_FORMATS)[number]
 
 /** A record as a `--format json` line. */
-export interface RecordJson {
+interface RecordJson {
   readonly shardId: string
   readonly partitionKey: string
   readonly sequenceNumber: string
@@ -30,7 +30,7 @@ function base64(data: Uint8Array): string {
 }
 
 /** The JSON object of `--format json` for one record. */
-export function recordJson(record: KineRecord): RecordJson {
+function recordJson(record: KineRecord): RecordJson {
   let text: string | undefined
   try {
     text = strictUtf8.decode(record.data)

@@ -9,7 +9,7 @@ import type { KineRecord } from '../record.js'
 import { compareSequenceNumbers, type RecordPosition } from '../sequence-number.js'
 
 /** The user records of one response, and what the reader needs to know about it. */
-export interface BuiltBatch {
+interface BuiltBatch {
   readonly records: KineRecord[]
   /** Data plus partition-key bytes of the Kinesis records, for the read budget. */
   readonly bytes: number

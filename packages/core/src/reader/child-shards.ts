@@ -77,7 +77,7 @@ export function childrenOf(shards: readonly Shard[], shardId: string): ChildShar
 }
 
 /** Where and how to list the children of a shard. */
-export interface ListChildShardsOptions {
+interface ListChildShardsOptions {
   readonly streamName: string | undefined
   readonly streamARN: string | undefined
   readonly shardId: string

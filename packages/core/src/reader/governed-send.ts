@@ -32,7 +32,7 @@ export interface GovernedResult<T> {
 }
 
 /** The per-call options the SDK takes. */
-export interface SendOptions {
+interface SendOptions {
   readonly abortSignal: AbortSignal
 }
 

@@ -36,7 +36,7 @@ export type ShardPosition =
     }
 
 /** The iterator fields of a GetShardIterator request for a position. */
-export type IteratorRequest = Pick<
+type IteratorRequest = Pick<
   GetShardIteratorCommandInput,
   'ShardIteratorType' | 'StartingSequenceNumber' | 'Timestamp'
 >

@@ -18,15 +18,15 @@ import {
 } from './throttle.js'
 
 /** GetRecords `Limit`: the Kinesis maximum, 10,000 records per call. */
-export const DEFAULT_GET_RECORDS_LIMIT = 10_000
+const DEFAULT_GET_RECORDS_LIMIT = 10_000
 /** Wait after an empty batch that is caught up (MillisBehindLatest 0) before reading again. */
-export const DEFAULT_IDLE_WAIT_MS = 200
+const DEFAULT_IDLE_WAIT_MS = 200
 /** How long one attempt of a Kinesis call may go without a response before it is aborted and retried. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 /** First wait before retrying a failed call (jittered, doubling per consecutive failure). */
 export const DEFAULT_RETRY_BASE_DELAY_MS = 200
 /** Longest wait between retries. */
-export const DEFAULT_RETRY_MAX_DELAY_MS = 10_000
+const DEFAULT_RETRY_MAX_DELAY_MS = 10_000
 /** Consecutive retryable failures tolerated before the reader gives up: never. */
 export const DEFAULT_MAX_RETRIES: number = Infinity
 

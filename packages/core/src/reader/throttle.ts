@@ -27,11 +27,11 @@ export interface ReaderLimits {
 }
 
 /** Kinesis: 5 GetRecords calls per second per shard. */
-export const DEFAULT_GET_RECORDS_PER_SECOND = 5
+const DEFAULT_GET_RECORDS_PER_SECOND = 5
 /** Kinesis: 5 GetShardIterator calls per second per shard. */
-export const DEFAULT_GET_SHARD_ITERATOR_PER_SECOND = 5
+const DEFAULT_GET_SHARD_ITERATOR_PER_SECOND = 5
 /** Kinesis: 2 MB per second per shard read through GetRecords (decimal MB, the cautious reading). */
-export const DEFAULT_READ_BYTES_PER_SECOND = 2_000_000
+const DEFAULT_READ_BYTES_PER_SECOND = 2_000_000
 
 /** The two per-shard operations the governor meters. */
 export type ThrottledOperation = 'GetRecords' | 'GetShardIterator'
@@ -243,7 +243,7 @@ export interface CommandWithStack {
 }
 
 /** Callbacks of {@link governAttempts}, run around each attempt the SDK makes. */
-export interface AttemptHooks {
+interface AttemptHooks {
   /** Before each attempt; `attempt` counts from 1. May wait (the governor); rejects to abandon it. */
   before(attempt: number): Promise<void>
   /** After each attempt, with its error if it failed. */

@@ -3,7 +3,7 @@
 // actually holds instead of leaving it to stall or dropping it.
 import { afterEach, describe, expect, it } from 'vitest'
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb'
-import { renewLeaseInput } from '@kine/core'
+import { renewLeaseInput } from '@kine/core/lease-table'
 import { F, TABLE, World, setsCheckpoint, type TestWorker } from './world.js'
 
 const S0 = World.shard(0)

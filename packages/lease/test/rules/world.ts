@@ -9,7 +9,8 @@
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { KinesisClient } from '@aws-sdk/client-kinesis'
-import { ManualClock, leaseFromItem, type Clock, type KineRecord, type Lease } from '@kine/core'
+import { ManualClock, type Clock, type KineRecord, type Lease } from '@kine/core'
+import { leaseFromItem } from '@kine/core/lease-table'
 import { InMemoryDynamoDB, InMemoryKinesis } from '@kine/core/testing'
 import { Sync } from '@kine/sync'
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb'

@@ -1,4 +1,4 @@
-import type { Lease } from '@kine/core'
+import type { Lease } from '../lease-item.js'
 import { describe, expect, it } from 'vitest'
 import { LeaseWatch, planLeases, type PlanInput } from './lease-plan.js'
 

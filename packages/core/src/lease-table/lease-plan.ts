@@ -3,7 +3,7 @@
 // fair share is, and which leases to take or hand off. No I/O, so the balancing is unit-tested on
 // its own.
 
-import { isLeaseFinished, type Lease } from '@kine/core'
+import { isLeaseFinished, type Lease } from '../lease-item.js'
 
 /** When each lease was first seen at its current owner and counter, on the local monotonic clock. */
 export class LeaseWatch {
