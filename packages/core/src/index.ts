@@ -148,3 +148,21 @@ export {
   type ResolvedReaderLimits,
   type ThrottledOperation,
 } from './reader/throttle.js'
+export { FanOutShardReader } from './reader/fan-out/fan-out-shard-reader.js'
+export {
+  DEFAULT_EVENT_TIMEOUT_MS,
+  type FanOutShardReaderOptions,
+} from './reader/fan-out/fan-out-reader-options.js'
+export {
+  ensureStreamConsumer,
+  listStreamConsumers,
+  deregisterStreamConsumer,
+  DEFAULT_CONSUMER_ACTIVE_TIMEOUT_MS,
+  DEFAULT_CONSUMER_CALL_ATTEMPTS,
+  type StreamConsumer,
+  type StreamConsumerCallOptions,
+  type EnsureStreamConsumerOptions,
+  type EnsuredStreamConsumer,
+  type ListStreamConsumersOptions,
+  type DeregisterStreamConsumerOptions,
+} from './stream-consumers.js'
