@@ -6,6 +6,7 @@
 import {
   DescribeStreamSummaryCommand,
   InternalFailureException,
+  ListShardsCommand,
   SplitShardCommand,
   SubscribeToShardCommand,
   type KinesisClient,
@@ -361,8 +362,37 @@ describe('FanOutShardReader on kinesis-local', () => {
       }),
     )
     await waitForStreamActive(client, stream)
-    const run = background(reader(consumerARN))
+    // kinesis-local (0.6.2) never sends the final event: its SubscribeToShardEvent is always built
+    // without ChildShards, and a closed shard's subscription keeps sending empty events. Client
+    // middleware: the first empty event after the records becomes the final event Kinesis sends,
+    // with the children kinesis-local itself lists for the shard (the split above is real).
+    const shards = await client.send(new ListShardsCommand({ StreamName: stream }))
+    const children = (shards.Shards ?? [])
+      .filter((s) => s.ParentShardId === SHARD)
+      .map((s) => ({
+        ShardId: s.ShardId ?? '',
+        ParentShards: [SHARD],
+        HashKeyRange: s.HashKeyRange ?? { StartingHashKey: '', EndingHashKey: '' },
+      }))
+    let recordsSeen = false
+    const ending = alteringClient((_s, _e, member) => {
+      const e = member.SubscribeToShardEvent
+      if (e === undefined) return member
+      if ((e.Records?.length ?? 0) > 0) recordsSeen = true
+      else if (recordsSeen)
+        return {
+          SubscribeToShardEvent: {
+            Records: [],
+            ContinuationSequenceNumber: undefined as never,
+            MillisBehindLatest: 0,
+            ChildShards: children,
+          },
+        }
+      return member
+    })
+    const run = background(reader(consumerARN, { client: ending }))
     expect(await run.done).toBeUndefined()
+    ending.destroy()
     expect(run.records.map(text)).toEqual(names('parent', 3))
     const last = run.batches.at(-1)
     expect(last?.shardEnded).toBe(true)
@@ -371,6 +401,9 @@ describe('FanOutShardReader on kinesis-local', () => {
       'shardId-000000000002',
     ])
     expect(last?.childShards?.every((c) => c.parentShardIds.includes(SHARD))).toBe(true)
-    expect(run.batches.slice(0, -1).every((b) => !b.shardEnded)).toBe(true)
+    expect(last?.childShards?.every((c) => c.hashKeyRange !== undefined)).toBe(true)
+    expect(
+      run.batches.slice(0, -1).every((b) => !b.shardEnded && b.childShards === undefined),
+    ).toBe(true)
   })
 })
