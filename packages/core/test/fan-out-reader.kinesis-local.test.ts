@@ -276,9 +276,8 @@ describe('FanOutShardReader on kinesis-local', () => {
     const malforming = alteringClient((subscription, event, member) => {
       const e = member.SubscribeToShardEvent
       if (e === undefined || event !== 1 || subscription > 2) return member
-      if (subscription === 1)
-        return { SubscribeToShardEvent: { ...e, Records: undefined as never } }
-      return { SubscribeToShardEvent: { ...e, ContinuationSequenceNumber: undefined as never } }
+      if (subscription === 1) return { SubscribeToShardEvent: { ...e, Records: undefined } }
+      return { SubscribeToShardEvent: { ...e, ContinuationSequenceNumber: undefined } }
     })
     const metrics = counter()
     const abort = new AbortController()
@@ -383,7 +382,7 @@ describe('FanOutShardReader on kinesis-local', () => {
         return {
           SubscribeToShardEvent: {
             Records: [],
-            ContinuationSequenceNumber: undefined as never,
+            ContinuationSequenceNumber: undefined,
             MillisBehindLatest: 0,
             ChildShards: children,
           },

@@ -48,6 +48,8 @@ function fakeClient(
     async function* stream(): AsyncGenerator<SubscribeToShardEventStream> {
       for (const event of outcome as Iterable<SubscribeToShardEvent>) {
         pulled++
+        // Events arrive asynchronously, as off a connection.
+        await Promise.resolve()
         yield { SubscribeToShardEvent: event }
       }
     }
@@ -181,7 +183,7 @@ describe('FanOutShardReader (fake client)', () => {
     const final = (parents: string[]): SubscribeToShardEvent => ({
       Records: [],
       MillisBehindLatest: 0,
-      ContinuationSequenceNumber: undefined as never,
+      ContinuationSequenceNumber: undefined,
       ChildShards: [
         {
           ShardId: 'shardId-000000000001',
