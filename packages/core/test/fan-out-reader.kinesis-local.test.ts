@@ -28,7 +28,12 @@ import type { KineRecord } from '../src/record.js'
 import { FanOutShardReader } from '../src/reader/fan-out/fan-out-shard-reader.js'
 import type { FanOutShardReaderOptions } from '../src/reader/fan-out/fan-out-reader-options.js'
 import type { ShardBatch } from '../src/reader/shard-reader.js'
-import { ensureStreamConsumer } from '../src/stream-consumers.js'
+import { KineError } from '../src/errors.js'
+import {
+  deregisterStreamConsumer,
+  ensureStreamConsumer,
+  listStreamConsumers,
+} from '../src/stream-consumers.js'
 import { recordingLogger, type LoggedLine } from './shard-reader-fakes.js'
 
 const SHARD = 'shardId-000000000000'
@@ -404,5 +409,20 @@ describe('FanOutShardReader on kinesis-local', () => {
     expect(
       run.batches.slice(0, -1).every((b) => !b.shardEnded && b.childShards === undefined),
     ).toBe(true)
+  })
+
+  it('fails, rather than retrying for ever, once its consumer is deregistered', async () => {
+    const { consumerARN } = await streamWithConsumer()
+    const streamARN = consumerARN.slice(0, consumerARN.indexOf('/consumer/'))
+    await deregisterStreamConsumer(client, { streamARN, consumerName: 'reader' })
+    // kinesis-local still serves a DELETING consumer: wait until it has gone.
+    for (let i = 0; i < 100; i++) {
+      if ((await listStreamConsumers(client, { streamARN })).length === 0) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    const run = background(reader(consumerARN))
+    const error = await run.done
+    expect(error).toBeInstanceOf(KineError)
+    expect((error as KineError).message).toMatch(/being deregistered|not registered/)
   })
 })

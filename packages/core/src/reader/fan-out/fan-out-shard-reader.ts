@@ -15,6 +15,7 @@ import { ReadRecovery } from '../read-recovery.js'
 import type { ReadVerdict } from '../retry-policy.js'
 import type { ShardBatch } from '../shard-reader.js'
 import { checkEvent } from './checked-event.js'
+import { missingConsumerVerdict } from './consumer-check.js'
 import {
   resolveFanOutShardReaderOptions,
   type FanOutShardReaderOptions,
@@ -122,7 +123,7 @@ export class FanOutShardReader implements AsyncIterable<ShardBatch> {
         try {
           subscription = await this.#subscribe()
         } catch (error) {
-          failures = await this.#recovery.failed(
+          failures = await this.#failed(
             'SubscribeToShard',
             subscribeVerdict(error, this.#recovery),
             failures,
@@ -144,11 +145,25 @@ export class FanOutShardReader implements AsyncIterable<ShardBatch> {
           continue
         }
         // Closed before the backoff, so the shard's slot is being released while we wait.
-        failures = await this.#recovery.failed(outcome.operation, outcome.verdict, failures)
+        failures = await this.#failed(outcome.operation, outcome.verdict, failures)
       }
     } finally {
       this.#reading = false
     }
+  }
+
+  /** Acts on a failure; a "not found" is first checked against the consumer, then the shard. */
+  async #failed(operation: string, verdict: ReadVerdict, failures: number): Promise<number> {
+    if (verdict.action === 'check-shard') {
+      const o = this.#o
+      const consumer = await this.#recovery
+        .underDeadline(`DescribeStreamConsumer for ${o.consumerARN}`, (signal) =>
+          missingConsumerVerdict(o.client, o.consumerARN, signal, verdict.cause),
+        )
+        .catch(() => undefined)
+      if (consumer !== undefined) return this.#recovery.failed(operation, consumer, failures)
+    }
+    return this.#recovery.failed(operation, verdict, failures)
   }
 
   /** One SubscribeToShard from the current position, at most one per second. */
