@@ -50,3 +50,16 @@ export {
   type EnsureLeaseTableResult,
 } from './lease-table.js'
 export { scanLeases, type LeaseScan, type ScanLeasesOptions } from './scan-leases.js'
+export { FanOutShardReader } from './reader/fan-out/fan-out-shard-reader.js'
+export type { FanOutShardReaderOptions } from './reader/fan-out/fan-out-reader-options.js'
+export {
+  ensureStreamConsumer,
+  listStreamConsumers,
+  deregisterStreamConsumer,
+  type StreamConsumer,
+  type StreamConsumerCallOptions,
+  type EnsureStreamConsumerOptions,
+  type EnsuredStreamConsumer,
+  type ListStreamConsumersOptions,
+  type DeregisterStreamConsumerOptions,
+} from './stream-consumers.js'

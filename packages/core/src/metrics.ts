@@ -41,6 +41,9 @@ export type MetricName =
   | 'BlockedOnParent'
   | 'SlowHandlers'
   | 'MalformedResponses'
+  | 'FanOut.Subscriptions'
+  | 'FanOut.Resubscriptions'
+  | 'FanOut.Events'
   | 'Sync.Created'
   | 'Sync.Deleted'
 
@@ -56,7 +59,7 @@ export const METRICS: Readonly<Record<MetricName, MetricDefinition>> = {
   MillisBehindLatest: {
     unit: 'Milliseconds',
     dimensions: ['StreamName', 'ShardId'],
-    description: 'MillisBehindLatest from each GetRecords response',
+    description: 'MillisBehindLatest from each GetRecords response or fan-out event',
   },
   ShardIteratorAgeInMs: {
     unit: 'Milliseconds',
@@ -138,6 +141,22 @@ export const METRICS: Readonly<Record<MetricName, MetricDefinition>> = {
     dimensions: ['StreamName', 'ShardId'],
     description:
       'well-formed answers that lacked a field the API always returns, retried (ShardId where the call concerned one shard)',
+  },
+  'FanOut.Subscriptions': {
+    unit: 'Count',
+    dimensions: ['StreamName', 'ShardId'],
+    description: 'SubscribeToShard subscriptions opened (enhanced fan-out)',
+  },
+  'FanOut.Resubscriptions': {
+    unit: 'Count',
+    dimensions: ['StreamName', 'ShardId'],
+    description:
+      'subscriptions opened after an earlier one of the same read ended or failed, from where it stopped',
+  },
+  'FanOut.Events': {
+    unit: 'Count',
+    dimensions: ['StreamName', 'ShardId'],
+    description: 'well-formed SubscribeToShard events received, empty ones included',
   },
   BlockedOnParent: {
     unit: 'Count',

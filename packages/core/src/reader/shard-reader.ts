@@ -9,13 +9,10 @@ import {
   type GetRecordsCommandOutput,
   type GetShardIteratorCommandOutput,
 } from '@aws-sdk/client-kinesis'
-import { withDeadline } from '../abort.js'
-import { isThrottleError, malformedResponseError, toKineError } from '../aws-errors.js'
-import { backoffDelay } from '../backoff.js'
+import { isThrottleError, malformedResponseError } from '../aws-errors.js'
 import { abortReason } from '../clock.js'
+import { InvalidConfigError } from '../errors.js'
 import type { KineError } from '../errors.js'
-import { InvalidConfigError, isKineError, ResourceNotFoundError } from '../errors.js'
-import { listShards } from '../list-shards.js'
 import type { Logger } from '../logger.js'
 import type { MetricDimensions } from '../metrics.js'
 import type { KineRecord } from '../record.js'
@@ -34,8 +31,8 @@ import {
   iteratorRequest,
   type ShardPosition,
 } from './iterator-position.js'
-import { classifyReadError, type FinalVerdict, type ReadVerdict } from './retry-policy.js'
-import { notFoundVerdict } from './shard-not-found.js'
+import { ReadRecovery } from './read-recovery.js'
+import type { ReadVerdict } from './retry-policy.js'
 import {
   resolveShardReaderOptions,
   type ResolvedShardReaderOptions,
@@ -93,6 +90,7 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
   readonly #log: Logger
   readonly #dimensions: MetricDimensions
   readonly #send: GovernedSendContext
+  readonly #recovery: ReadRecovery
   #lastSequenceNumber: string | undefined
   #checkpoint: RecordPosition | undefined
   // Wall time just before the first LATEST iterator was asked for: where a LATEST read resumes
@@ -110,6 +108,7 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
     this.#log = o.logger.child({ streamName: o.streamLabel, shardId: o.shardId })
     this.#dimensions = { StreamName: o.streamLabel, ShardId: o.shardId }
     this.#checkpoint = checkpointOf(o.position)
+    this.#recovery = new ReadRecovery({ ...o, log: this.#log })
     this.#send = {
       throttle: this.#throttle,
       clock: o.clock,
@@ -175,7 +174,7 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
         try {
           output = await this.#getRecords(iterator)
         } catch (error) {
-          const verdict = classifyReadError(error, this.#o.streamLabel, this.shardId, signal)
+          const verdict = this.#recovery.classify(error)
           if (verdict.action === 'renew-iterator') {
             this.#o.metrics.record('ExpiredIterators', 1, 'Count', this.#dimensions)
             this.#log.debug(
@@ -300,7 +299,7 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
   }
 
   #what(): string {
-    return `shard ${this.shardId} of stream "${this.#o.streamLabel}"`
+    return this.#recovery.what()
   }
 
   /** The shard's last batch, with its children from the response or, failing that, ListShards. */
@@ -319,7 +318,7 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
   /** ListShards for the children, under a deadline. */
   #listChildren(): Promise<ChildShard[]> {
     const o = this.#o
-    return this.#underDeadline(`ListShards for the children of ${o.shardId}`, (signal) =>
+    return this.#recovery.underDeadline(`ListShards for the children of ${o.shardId}`, (signal) =>
       listChildShards(o.client, {
         streamName: o.streamName,
         streamARN: o.streamARN,
@@ -332,123 +331,14 @@ export class ShardReader implements AsyncIterable<ShardBatch> {
     )
   }
 
-  /**
-   * Runs `call` (a listing that retries inside) with a signal that aborts with the reader's, or
-   * after twice the request timeout: a hung call must not stall the reader.
-   */
-  #underDeadline<T>(what: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const o = this.#o
-    return withDeadline(
-      { clock: o.clock, timeoutMs: 2 * o.requestTimeoutMs, what, signal: o.signal },
-      call,
-    )
-  }
-
   /** Runs `call` until it succeeds, backing off on retryable failures. */
-  async #retrying<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    let failures = 0
-    for (;;) {
-      try {
-        return await call()
-      } catch (error) {
-        const verdict = classifyReadError(error, this.#o.streamLabel, this.shardId, this.#o.signal)
-        failures = await this.#failed(
-          operation,
-          verdict.action === 'renew-iterator'
-            ? { ...verdict, action: 'retry', throttled: false }
-            : verdict,
-          failures,
-        )
-      }
-    }
+  #retrying<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    return this.#recovery.retrying(operation, call)
   }
 
-  /**
-   * Decides what a ResourceNotFoundException from `operation` means, from a complete, unfiltered
-   * ListShards: the stream missing (`STREAM_NOT_FOUND`), the shard not listed (`SHARD_NOT_FOUND`,
-   * aged out: its lease can end), or the shard listed after all: a fault, retried.
-   */
-  async #checkShard(operation: string, cause: unknown): Promise<FinalVerdict> {
-    const o = this.#o
-    const detail = cause instanceof Error ? cause.message : String(cause)
-    let shards
-    try {
-      shards = await this.#underDeadline(`ListShards to check shard ${o.shardId}`, (signal) =>
-        listShards(o.client, {
-          ...(o.streamName !== undefined ? { streamName: o.streamName } : {}),
-          ...(o.streamARN !== undefined ? { streamARN: o.streamARN } : {}),
-          clock: o.clock,
-          logger: this.#log,
-          metrics: o.metrics,
-          signal,
-        }),
-      )
-    } catch (error) {
-      if (o.signal?.aborted) return { action: 'abort' }
-      if (isKineError(error) && error.code === 'STREAM_NOT_FOUND') {
-        return {
-          action: 'fail',
-          error: new ResourceNotFoundError(
-            'STREAM_NOT_FOUND',
-            `stream "${o.streamLabel}" does not exist (${operation} on shard ${o.shardId}: ${detail})`,
-            { cause },
-          ),
-        }
-      }
-      const listError = toKineError(error, `stream "${o.streamLabel}"`)
-      return listError.retryable
-        ? { action: 'retry', error: listError, throttled: false }
-        : { action: 'fail', error: listError }
-    }
-    return notFoundVerdict(shards, {
-      shardId: o.shardId,
-      operation,
-      what: this.#what(),
-      detail,
-      cause,
-    })
-  }
-
-  /**
-   * Acts on a failure: throws for an abort or a permanent error, else waits out the backoff and
-   * returns the new count of consecutive failures.
-   */
-  async #failed(operation: string, given: ReadVerdict, failures: number): Promise<number> {
-    const o = this.#o
-    const verdict =
-      given.action === 'check-shard' ? await this.#checkShard(operation, given.cause) : given
-    switch (verdict.action) {
-      case 'abort':
-        throw abortReason(o.signal)
-      case 'fail':
-        this.#log.error({ err: verdict.error, operation }, 'shard read failed')
-        throw verdict.error
-      case 'retry':
-      case 'renew-iterator': {
-        const count = failures + 1
-        if (count > o.maxRetries) {
-          this.#log.error(
-            { err: verdict.error, operation, failures: count },
-            'shard read gave up retrying',
-          )
-          throw verdict.error
-        }
-        const delay = backoffDelay(count - 1, {
-          baseMs: o.retryBaseDelayMs,
-          capMs: o.retryMaxDelayMs,
-          random: o.random,
-        })
-        const level = verdict.action === 'retry' && verdict.throttled ? 'debug' : 'warn'
-        this.#log[level](
-          { err: verdict.error, operation, failures: count, delayMs: Math.round(delay) },
-          verdict.error.code === 'MALFORMED_RESPONSE'
-            ? `malformed ${operation} response, retrying`
-            : `${operation} failed, retrying`,
-        )
-        await o.clock.sleep(delay, o.signal)
-        return count
-      }
-    }
+  /** Acts on a failure (see {@link ReadRecovery.failed}). */
+  #failed(operation: string, given: ReadVerdict, failures: number): Promise<number> {
+    return this.#recovery.failed(operation, given, failures)
   }
 }
 
