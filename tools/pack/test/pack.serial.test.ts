@@ -258,15 +258,42 @@ describe.each(published.map((p) => p.name))('%s as published', (name) => {
         'esm-only',
         // kine ships its own types: nothing to look up on DefinitelyTyped.
         '--no-definitely-typed',
-        '--no-color',
-        '--no-emoji',
+        '--format',
+        'json',
       ],
       { cwd: work, env, timeoutMs: 60_000 },
     )
     expect(run.code, describeRun(run)).toBe(0)
-    expect(run.stdout, describeRun(run)).toMatch(/node16 \(from ESM\)\s*│\s*OK \(ESM\)/)
+    // Read as JSON, not the table: attw turns its table around once a package has several entry
+    // points. Every entry point must resolve to its types from ESM (node16) and for bundlers.
+    const analysis = (JSON.parse(run.stdout) as { analysis: AttwAnalysis }).analysis
+    const checked = ['node16-esm', 'bundler']
+    const entrypoints = Object.entries(analysis.entrypoints).filter(([e]) => !e.endsWith('.json'))
+    expect(entrypoints.length).toBeGreaterThan(0)
+    for (const [entrypoint, { resolutions }] of entrypoints) {
+      for (const kind of checked) {
+        expect(resolutions[kind]?.resolution?.fileName, `${entrypoint} (${kind})`).toMatch(
+          /\.d\.ts$/,
+        )
+      }
+    }
+    expect(analysis.problems.filter((p) => checked.includes(p.resolutionKind ?? ''))).toEqual([])
   })
 })
+
+/** The part of attw's `--format json` output the test reads. */
+interface AttwAnalysis {
+  readonly entrypoints: Record<
+    string,
+    {
+      readonly resolutions: Record<
+        string,
+        { readonly resolution?: { readonly fileName: string } } | undefined
+      >
+    }
+  >
+  readonly problems: readonly { readonly kind: string; readonly resolutionKind?: string }[]
+}
 
 describe('@kine/lease + @kine/sync installed with npm', () => {
   it(
